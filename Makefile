@@ -1,0 +1,46 @@
+# quaykeeper: `make run` brings the whole pipeline up on local defaults and syncs a sample
+# organization; `make test` runs every test. See README.md.
+
+TEMPORAL_CLI_VERSION := v1.5.1
+BIN := $(CURDIR)/bin
+GO_PACKAGES := ./...
+
+.PHONY: all build run stop test lint bench clean
+
+all: build
+
+build:
+	go build -o $(BIN)/worker ./worker
+	go build -o $(BIN)/starter ./starter
+	go build -o $(BIN)/quaysim ./cmd/quaysim
+
+# The Temporal CLI serves the local dev server; built from the Go module proxy on first use.
+$(BIN)/temporal:
+	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) into bin/ (several minutes, once)"
+	GOBIN=$(BIN) go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+run: build $(BIN)/temporal
+	scripts/ensure-postgres.sh
+	scripts/run.sh
+
+stop:
+	scripts/run.sh stop
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	go vet $(GO_PACKAGES)
+	@if command -v staticcheck >/dev/null; then staticcheck $(GO_PACKAGES); \
+	else echo "staticcheck not installed; skipped (go vet ran)"; fi
+
+test: lint $(BIN)/temporal
+	scripts/ensure-postgres.sh
+	QUAYKEEPER_TEMPORAL_CLI=$(BIN)/temporal go test -count=1 -timeout 20m $(GO_PACKAGES)
+
+bench: build $(BIN)/temporal
+	scripts/ensure-postgres.sh
+	go test -run '^$$' -bench . -benchmem ./internal/policy
+	scripts/bench.sh
+
+clean: stop
+	rm -rf $(BIN) .run

@@ -1,0 +1,106 @@
+// Package activities holds the steps of an organization sync that touch the world: Quay's
+// API and PostgreSQL. Each is idempotent, so Temporal may retry it freely, and each takes and
+// returns small values (IDs, cursors, counts): tag lists live in PostgreSQL, never in workflow
+// history.
+package activities
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"quaykeeper/internal/quay"
+	"quaykeeper/internal/secret"
+	"quaykeeper/internal/store"
+)
+
+// Error types of permanent failures. Retrying them cannot help; the workflow's retry policy
+// lists them as non-retryable and their messages say what to fix.
+const (
+	ErrTypeQuayUnauthorized = "QuayUnauthorized"
+	ErrTypeQuayForbidden    = "QuayForbidden"
+	ErrTypeQuayMalformed    = "QuayMalformedResponse"
+	ErrTypeQuayBadRequest   = "QuayBadRequest"
+	ErrTypeQuayNotFound     = "QuayNotFound"
+	ErrTypeUnknownOrg       = "UnknownOrganization"
+	ErrTypeNamespaceEmptied = "NamespaceEmptied"
+	ErrTypeInvalidSettings  = "InvalidSettings"
+	ErrTypeIncompleteCrawl  = "IncompleteCrawl"
+)
+
+// NonRetryableErrorTypes lists every permanent failure type, for retry policies.
+var NonRetryableErrorTypes = []string{
+	ErrTypeQuayUnauthorized, ErrTypeQuayForbidden, ErrTypeQuayMalformed, ErrTypeQuayBadRequest,
+	ErrTypeQuayNotFound, ErrTypeUnknownOrg, ErrTypeNamespaceEmptied, ErrTypeInvalidSettings,
+	ErrTypeIncompleteCrawl,
+}
+
+// Activities holds what the sync's activities share: the store, the key that opens stored
+// tokens and the HTTP client for Quay. It is registered with the worker once.
+type Activities struct {
+	Store *store.Store
+	Box   *secret.Box
+	// HTTPClient talks to Quay; nil means a client with QuayTimeout.
+	HTTPClient *http.Client
+	// Optional: defaulted to 30 s. Bounds one request to Quay.
+	QuayTimeout time.Duration
+	// Optional: defaulted by the quay package. Attempts and backoff of one request to Quay
+	// before the activity fails and Temporal's retry policy takes over.
+	QuayAttempts               int
+	QuayMinBackoff, QuayMaxBackoff time.Duration
+}
+
+// quayClient opens the organization's connection and returns a client for its Quay.
+func (a *Activities) quayClient(ctx context.Context, org store.Organization) (*quay.Client,
+	error) {
+	conn, err := a.Store.Connection(ctx, org.ConnectionID)
+	if err != nil {
+		return nil, err
+	}
+	token, err := conn.Token(a.Box)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(),
+			ErrTypeQuayUnauthorized, nil)
+	}
+	httpClient := a.HTTPClient
+	if httpClient == nil {
+		timeout := a.QuayTimeout
+		if timeout == 0 {
+			timeout = 30 * time.Second
+		}
+		httpClient = &http.Client{Timeout: timeout}
+	}
+	client, err := quay.New(quay.Config{
+		Host: conn.Host, Token: token, AllowHTTP: conn.AllowHTTP, HTTPClient: httpClient,
+		MaxAttempts: a.QuayAttempts, MinBackoff: a.QuayMinBackoff, MaxBackoff: a.QuayMaxBackoff,
+	})
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("connection %s: %v", conn.Host, err), ErrTypeQuayBadRequest, nil)
+	}
+	return client, nil
+}
+
+// quayFailure turns a Quay error into what Temporal should do with it: permanent failures
+// become non-retryable application errors, the rest stay retryable.
+func quayFailure(err error) error {
+	var typ string
+	switch quay.KindOf(err) {
+	case quay.KindUnauthorized:
+		typ = ErrTypeQuayUnauthorized
+	case quay.KindForbidden:
+		typ = ErrTypeQuayForbidden
+	case quay.KindMalformed:
+		typ = ErrTypeQuayMalformed
+	case quay.KindBadRequest:
+		typ = ErrTypeQuayBadRequest
+	case quay.KindNotFound:
+		typ = ErrTypeQuayNotFound
+	default:
+		return err
+	}
+	return temporal.NewNonRetryableApplicationError(err.Error(), typ, nil)
+}

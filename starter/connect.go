@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"quaykeeper/internal/quay"
+	"quaykeeper/internal/store"
+)
+
+// connect validates a token against Quay and stores the connection. It starts no sync.
+func (a *app) connect(ctx context.Context, args []string) error {
+	for _, arg := range args {
+		if name := strings.TrimLeft(arg, "-"); strings.HasPrefix(name, "token") &&
+			name != "token-stdin" {
+			return fmt.Errorf("connect: a token is never passed as a flag (argv is visible "+
+				"to every user of the machine); set QUAY_TOKEN or use --token-stdin: %w",
+				errUsage)
+		}
+	}
+	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
+	hostFlag := fs.String("host", "", "Quay host URL, e.g. https://quay.example.com")
+	allowHTTP := fs.Bool("allow-http", false, "allow plain http (a local simulator only)")
+	tokenStdin := fs.Bool("token-stdin", false, "read the token from standard input")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *hostFlag == "" {
+		return fmt.Errorf("connect: --host is required, e.g. --host https://quay.example.com: %w",
+			errUsage)
+	}
+	host, err := quay.ParseHost(*hostFlag, *allowHTTP)
+	if err != nil {
+		return err
+	}
+	token := a.cfg.QuayToken
+	if *tokenStdin {
+		if token, err = readToken(a); err != nil {
+			return err
+		}
+	}
+	if token == "" {
+		return errors.New("no token: set QUAY_TOKEN or pipe it with --token-stdin (make one " +
+			"in Quay: organization → Applications → your application → Generate Token, with " +
+			"\"View all visible repositories\" and \"Read User Information\")")
+	}
+	if err := quay.ValidateToken(token); err != nil {
+		return err
+	}
+	client, err := quay.New(quay.Config{Host: host.String(), Token: token, AllowHTTP: *allowHTTP})
+	if err != nil {
+		return err
+	}
+	user, err := client.WhoAmI(ctx)
+	if err != nil {
+		return err
+	}
+	if err := checkRepoRead(ctx, client, user.Organizations); err != nil {
+		return err
+	}
+	box, err := a.box()
+	if err != nil {
+		return err
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	conn, err := st.SaveConnection(ctx, box, store.NewConnection{
+		Host: client.Host(), AllowHTTP: *allowHTTP, Username: user.Username,
+		TokenName: TokenName(user.Username, time.Now()), Token: token,
+		Organizations: user.Organizations,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "Connected to %s as %s; token stored encrypted as %s.\n", conn.Host,
+		conn.Username, conn.TokenName)
+	if len(user.Organizations) == 0 {
+		fmt.Fprintln(a.out, "The token sees no organizations: add the user to a team of the "+
+			"organizations quaykeeper should keep.")
+		return nil
+	}
+	fmt.Fprintf(a.out, "Organizations (%d):\n", len(user.Organizations))
+	for _, org := range user.Organizations {
+		fmt.Fprintf(a.out, "  %s\n", org)
+	}
+	fmt.Fprintf(a.out, "Next: starter sync --org %s --wait\n", user.Organizations[0])
+	return nil
+}
+
+// readToken reads one line from standard input.
+func readToken(a *app) (string, error) {
+	line, err := bufio.NewReader(a.in).ReadString('\n')
+	if err != nil && line == "" {
+		return "", errors.New("--token-stdin: standard input is empty; pipe the token in, " +
+			"e.g. `starter connect --host URL --token-stdin < token-file`")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// checkRepoRead reads one tag page of the first repository the token lists, because a token
+// without "View all visible repositories" still lists repositories but cannot read tags.
+func checkRepoRead(ctx context.Context, client *quay.Client, orgs []string) error {
+	for _, org := range orgs {
+		page, err := client.Repositories(ctx, org, "")
+		if err != nil {
+			return err
+		}
+		if len(page.Repositories) == 0 {
+			continue
+		}
+		_, err = client.Tags(ctx, org, page.Repositories[0].Name, 1)
+		if quay.KindOf(err) == quay.KindForbidden {
+			return fmt.Errorf("the token can list repositories of %s but not read their tags: "+
+				"it lacks \"View all visible repositories\"; generate a new token with it: %w",
+				org, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// TokenName names a stored token after its user and the day it was connected, e.g.
+// "quaykeeper-alice-20261204"; it is generated, never typed.
+func TokenName(user string, now time.Time) string {
+	clean := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, user)
+	return "quaykeeper-" + clean + "-" + now.UTC().Format("20060102")
+}

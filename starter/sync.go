@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+
+	"quaykeeper/workflows"
+)
+
+// sync starts (or joins) the organization's sync workflow and, with --wait, follows it.
+func (a *app) sync(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	orgName := fs.String("org", "", "organization to sync")
+	host := fs.String("host", "", "Quay host URL, when the organization is on several")
+	wait := fs.Bool("wait", false, "follow the run and exit non-zero if it fails")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	org, err := a.findOrg(ctx, *orgName, *host)
+	if err != nil {
+		return err
+	}
+	tc, err := client.DialContext(ctx, client.Options{
+		HostPort: a.cfg.Temporal.Address, Namespace: a.cfg.Temporal.Namespace,
+		Logger: tlog.NewStructuredLogger(a.log),
+	})
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s (is it running? set TEMPORAL_ADDRESS): %w",
+			a.cfg.Temporal.Address, err)
+	}
+	defer tc.Close()
+
+	id := workflows.WorkflowID(org.Host, org.Name)
+	wr, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                a.cfg.Temporal.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.SyncWorkflowName, workflows.SyncInput{
+		OrganizationID: org.ID, Host: org.Host, Organization: org.Name,
+	})
+	if err != nil {
+		return fmt.Errorf("start sync of %s: %w", org.Name, err)
+	}
+	fmt.Fprintf(a.out, "Sync of %s on %s: workflow %s\n  %s\n", org.Name, org.Host, id,
+		a.workflowURL(id))
+	if !*wait {
+		return nil
+	}
+	return a.follow(ctx, tc, wr)
+}
+
+// follow prints the sync's progress until it ends.
+func (a *app) follow(ctx context.Context, tc client.Client, wr client.WorkflowRun) error {
+	done := make(chan error, 1)
+	var res workflows.SyncResult
+	go func() { done <- wr.Get(ctx, &res) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last workflows.Progress
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("sync failed: %s", failureMessage(err))
+			}
+			fmt.Fprintf(a.out, "Done: run %d, %d repositories, %d tags: %d scan, %d retain, "+
+				"%d prune\n", res.RunID, res.Repositories, res.Tags, res.Summary.Scan,
+				res.Summary.Retain, res.Summary.Prune)
+			return nil
+		case <-tick.C:
+			v, err := tc.QueryWorkflow(ctx, wr.GetID(), "", workflows.ProgressQuery)
+			if err != nil {
+				continue // the run may be between executions (continue-as-new)
+			}
+			var p workflows.Progress
+			if v.Get(&p) != nil || p == last {
+				continue
+			}
+			last = p
+			switch p.Phase {
+			case workflows.PhaseTags:
+				fmt.Fprintf(a.out, "  %s: %d/%d batches of %d repositories, %d tags\n",
+					p.Phase, p.BatchesDone, p.Batches, p.Repositories, p.Tags)
+			default:
+				fmt.Fprintf(a.out, "  %s\n", p.Phase)
+			}
+		}
+	}
+}
+
+// failureMessage digs the application error's message out of a workflow failure, which is
+// what tells the user what to fix.
+func failureMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return err.Error()
+}
+
+func (a *app) workflowURL(id string) string {
+	return fmt.Sprintf("%s/namespaces/%s/workflows/%s", a.cfg.Temporal.UIURL,
+		url.PathEscape(a.cfg.Temporal.Namespace), url.PathEscape(id))
+}

@@ -1,0 +1,104 @@
+// Command worker runs quaykeeper's Temporal worker: the organization sync workflow and its
+// activities against Quay and PostgreSQL.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"quaykeeper/activities"
+	"quaykeeper/internal/config"
+	"quaykeeper/internal/secret"
+	"quaykeeper/internal/store"
+	"quaykeeper/internal/telemetry"
+	"quaykeeper/workflows"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var cfg config.Worker
+	if err := config.Load(&cfg); err != nil {
+		return err
+	}
+	log, err := cfg.Log.NewLogger()
+	if err != nil {
+		return err
+	}
+	key, err := secret.ParseKey(cfg.Secret.Key)
+	if err != nil {
+		return err
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, err := store.Open(ctx, cfg.Database.URL, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	opts := telemetry.Options{ServiceName: "quaykeeper-worker"}
+	if cfg.TraceStdout {
+		opts.Stdout = os.Stdout
+	}
+	tracing, err := telemetry.Setup(opts)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(flushCtx); err != nil {
+			log.Warn("could not flush spans", "error", err)
+		}
+	}()
+
+	tc, err := client.DialContext(ctx, client.Options{
+		HostPort:     cfg.Temporal.Address,
+		Namespace:    cfg.Temporal.Namespace,
+		Logger:       tlog.NewStructuredLogger(log),
+		Interceptors: []interceptor.ClientInterceptor{tracing.Interceptor},
+	})
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s (is it running? set TEMPORAL_ADDRESS): %w",
+			cfg.Temporal.Address, err)
+	}
+	defer tc.Close()
+
+	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{
+		MaxConcurrentActivityExecutionSize: cfg.ActivityConcurrency,
+	})
+	workflows.Register(w, &activities.Activities{Store: st, Box: box,
+		QuayTimeout: cfg.QuayTimeout})
+	log.Info("worker started", "taskQueue", cfg.Temporal.TaskQueue,
+		"temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace)
+	stopped := make(chan any)
+	go func() {
+		<-ctx.Done()
+		log.Info("stopping worker")
+		close(stopped)
+	}()
+	if err := w.Run(stopped); err != nil {
+		return fmt.Errorf("run worker: %w", err)
+	}
+	return nil
+}

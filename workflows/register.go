@@ -1,0 +1,15 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"quaykeeper/activities"
+)
+
+// Register puts quaykeeper's workflows and activities on a worker (or a replayer or test
+// environment), under the names the starter uses.
+func Register(w worker.Registry, a *activities.Activities) {
+	w.RegisterWorkflowWithOptions(SyncWorkflow, workflow.RegisterOptions{Name: SyncWorkflowName})
+	w.RegisterActivity(a)
+}
