@@ -25,9 +25,9 @@ type StartRunResult struct {
 	Settings policy.Settings
 }
 
-// StartRun checks that the token is alive and sees the organization, then records the run.
-// Quay answers a dead token as an anonymous caller with empty lists, so every run starts
-// with the who-am-I check.
+// StartRun validates the organization's settings and records the run with a snapshot of
+// them, so that every later failure is recorded on the run. Calling it again for the same
+// workflow execution returns the same run.
 func (a *Activities) StartRun(ctx context.Context, in StartRunInput) (StartRunResult, error) {
 	org, err := a.Store.Organization(ctx, in.OrganizationID)
 	if err != nil {
@@ -37,22 +37,6 @@ func (a *Activities) StartRun(ctx context.Context, in StartRunInput) (StartRunRe
 		return StartRunResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("settings of %s: %v", org.Name, err), ErrTypeInvalidSettings, nil)
 	}
-	client, err := a.quayClient(ctx, org)
-	if err != nil {
-		return StartRunResult{}, err
-	}
-	user, err := client.WhoAmI(ctx)
-	if err != nil {
-		return StartRunResult{}, quayFailure(err)
-	}
-	if err := client.Organization(ctx, org.Name); err != nil {
-		if quay.KindOf(err) == quay.KindNotFound {
-			return StartRunResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-				"organization %q does not exist on %s (or is a user namespace); check the "+
-					"name", org.Name, org.Host), ErrTypeUnknownOrg, nil)
-		}
-		return StartRunResult{}, quayFailure(err)
-	}
 	info := activity.GetInfo(ctx)
 	run, err := a.Store.StartRun(ctx, org.ID, info.WorkflowExecution.ID,
 		info.WorkflowExecution.RunID, in.EvaluatedAt)
@@ -60,13 +44,41 @@ func (a *Activities) StartRun(ctx context.Context, in StartRunInput) (StartRunRe
 		return StartRunResult{}, err
 	}
 	activity.GetLogger(ctx).Info("run started", "runId", run.ID, "organization", org.Name,
-		"host", org.Host, "quayUser", user.Username)
+		"host", org.Host)
 	return StartRunResult{RunID: run.ID, Settings: run.Settings}, nil
 }
 
 // RunInput names a run.
 type RunInput struct {
 	RunID int64
+}
+
+// CheckAccess checks that the token is alive and that the organization exists. Quay answers
+// a dead token as an anonymous caller with empty lists, so every run starts with the
+// who-am-I check.
+func (a *Activities) CheckAccess(ctx context.Context, in RunInput) error {
+	_, org, err := a.runAndOrg(ctx, in.RunID)
+	if err != nil {
+		return err
+	}
+	client, err := a.quayClient(ctx, org)
+	if err != nil {
+		return err
+	}
+	user, err := client.WhoAmI(ctx)
+	if err != nil {
+		return quayFailure(err)
+	}
+	if err := client.Organization(ctx, org.Name); err != nil {
+		if quay.KindOf(err) == quay.KindNotFound {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+				"organization %q does not exist on %s (or is a user namespace); check the "+
+					"name", org.Name, org.Host), ErrTypeUnknownOrg, nil)
+		}
+		return quayFailure(err)
+	}
+	activity.GetLogger(ctx).Info("token accepted", "runId", in.RunID, "quayUser", user.Username)
+	return nil
 }
 
 // ListRepositoriesResult counts the repositories the crawl listed.
@@ -104,26 +116,28 @@ func (a *Activities) ListRepositories(ctx context.Context, in RunInput) (
 		activity.RecordHeartbeat(ctx, page.NextPage)
 		return nil
 	})
+	if quay.KindOf(err) == quay.KindEmptyNamespace {
+		// Quay answers a dead token, and a user who lost access, with an empty list: only
+		// an organization that never listed a repository may really be empty.
+		known, kerr := a.Store.KnownRepositories(ctx, org.ID, run.ID)
+		if kerr != nil {
+			return ListRepositoriesResult{}, kerr
+		}
+		if known > 0 {
+			return ListRepositoriesResult{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("Quay listed no repositories in %s, but earlier syncs listed %d: "+
+					"the token's user may have lost access to the organization, or the token "+
+					"was revoked; check its membership or rotate the token. Nothing was "+
+					"pruned.", org.Name, known), ErrTypeNamespaceEmptied, nil)
+		}
+		err = nil
+	}
 	if err != nil {
 		return ListRepositoriesResult{}, quayFailure(err)
 	}
 	listed, err := a.Store.CountRunRepositories(ctx, run.ID)
 	if err != nil {
 		return ListRepositoriesResult{}, err
-	}
-	if listed == 0 {
-		known, err := a.Store.KnownRepositories(ctx, org.ID, run.ID)
-		if err != nil {
-			return ListRepositoriesResult{}, err
-		}
-		if known > 0 {
-			return ListRepositoriesResult{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("Quay listed no repositories in %s, but earlier syncs listed %d: "+
-					"the token's user may have lost access to the organization (Quay answers "+
-					"such calls with an empty list); check its membership or rotate the "+
-					"token. Nothing was pruned.", org.Name, known),
-				ErrTypeNamespaceEmptied, nil)
-		}
 	}
 	return ListRepositoriesResult{Repositories: listed}, nil
 }

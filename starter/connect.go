@@ -110,6 +110,9 @@ func readToken(a *app) (string, error) {
 func checkRepoRead(ctx context.Context, client *quay.Client, orgs []string) error {
 	for _, org := range orgs {
 		page, err := client.Repositories(ctx, org, "")
+		if quay.KindOf(err) == quay.KindEmptyNamespace {
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -139,6 +139,10 @@ func (s *syncState) run(ctx workflow.Context) (SyncResult, error) {
 		}
 		in.RunID = started.RunID
 		s.progress.RunID = in.RunID
+		if err := workflow.ExecuteActivity(short, acts.CheckAccess,
+			activities.RunInput{RunID: in.RunID}).Get(ctx, nil); err != nil {
+			return SyncResult{}, err
+		}
 
 		s.progress.Phase = PhaseRepositories
 		listing := workflow.WithActivityOptions(ctx, activityOptions(time.Hour, time.Minute))

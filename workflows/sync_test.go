@@ -32,6 +32,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 func expectStart(env *testsuite.TestWorkflowEnvironment, repos int) {
 	env.OnActivity(acts.StartRun, mock.Anything, mock.Anything).
 		Return(activities.StartRunResult{RunID: 7}, nil)
+	env.OnActivity(acts.CheckAccess, mock.Anything, activities.RunInput{RunID: 7}).Return(nil)
 	env.OnActivity(acts.ListRepositories, mock.Anything, activities.RunInput{RunID: 7}).
 		Return(activities.ListRepositoriesResult{Repositories: repos}, nil)
 }
