@@ -49,7 +49,7 @@ type Activities struct {
 	QuayTimeout time.Duration
 	// Optional: defaulted by the quay package. Attempts and backoff of one request to Quay
 	// before the activity fails and Temporal's retry policy takes over.
-	QuayAttempts               int
+	QuayAttempts                   int
 	QuayMinBackoff, QuayMaxBackoff time.Duration
 }
 
