@@ -37,10 +37,13 @@ test: lint $(BIN)/temporal
 	scripts/ensure-postgres.sh
 	QUAYKEEPER_TEMPORAL_CLI=$(BIN)/temporal go test -count=1 -timeout 20m $(GO_PACKAGES)
 
-bench: build $(BIN)/temporal
+# A full sync of 1,000 repositories × 200 tags through a worker process, and the policy on 1M
+# tags. QUAYKEEPER_BENCH_REPOS and QUAYKEEPER_BENCH_TAGS change the organization's size.
+bench: $(BIN)/temporal
 	scripts/ensure-postgres.sh
 	go test -run '^$$' -bench . -benchmem ./internal/policy
-	scripts/bench.sh
+	QUAYKEEPER_TEMPORAL_CLI=$(BIN)/temporal go test -run '^$$' -bench BenchmarkFullSync \
+		-benchtime 1x -timeout 30m ./internal/e2e
 
 clean: stop
 	rm -rf $(BIN) .run

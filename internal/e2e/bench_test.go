@@ -25,7 +25,7 @@ func BenchmarkFullSync(b *testing.B) {
 	repos, tags := envInt(b, "QUAYKEEPER_BENCH_REPOS", 1000), envInt(b, "QUAYKEEPER_BENCH_TAGS", 200)
 	ds := quaysim.Generate(quaysim.GenerateOptions{Organization: "acme", Repositories: repos,
 		TagsPerRepo: tags, Seed: 1, Now: time.Now(), Token: token, User: "alice"})
-	for b.Loop() {
+	for range b.N {
 		benchOnce(b, ds)
 	}
 }
