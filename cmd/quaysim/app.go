@@ -17,8 +17,8 @@ import (
 	"quaykeeper/internal/quaysim"
 )
 
-const usageHead = `quaysim serves a simulated Quay REST API v1 (the endpoints a registry inventory reads)
-from a dataset file, or generates such a file.
+const usageHead = `quaysim serves a simulated Quay REST API v1 (the endpoints a registry
+inventory reads) from a dataset file, or generates such a file.
 
 Usage:
   quaysim --data FILE [serve flags]
@@ -26,10 +26,10 @@ Usage:
 
 `
 
-const generateTail = `Without --token-file, generate creates a random 40-character token, puts it in the dataset and
-writes it alone to FILE.token (mode 0600), so it never appears in argv or in the output. With
---token-file the token is read from that file instead. The dataset holds the token too, so it
-is written with mode 0600.
+const generateTail = `Without --token-file, generate creates a random 40-character token,
+puts it in the dataset and writes it alone to FILE.token (mode 0600), so it never appears in
+argv or in the output. With --token-file the token is read from that file instead. The dataset
+holds the token too, so it is written with mode 0600.
 `
 
 // run is the whole command; main only wires up signals and the exit code.
@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// parse parses flags and points at --help when they are wrong; ErrHelp passes through.
 func parse(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
@@ -73,17 +74,19 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
+// shutdownGrace is how long in-flight requests get to finish after SIGINT or SIGTERM.
+const shutdownGrace = 5 * time.Second
+
 type serveConfig struct {
-	data, listen        string
-	rateLimit, errRate  float64
-	retryAfter          int
-	latency             time.Duration
-	seed                uint64
-	shutdownGracePeriod time.Duration
+	data, listen       string
+	rateLimit, errRate float64
+	retryAfter         int
+	latency            time.Duration
+	seed               uint64
 }
 
 func serveFlagSet() (*flag.FlagSet, *serveConfig) {
-	c := &serveConfig{shutdownGracePeriod: 5 * time.Second}
+	c := &serveConfig{}
 	fs := flag.NewFlagSet("quaysim", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.data, "data", "", "dataset `FILE` to serve (required)")
@@ -102,6 +105,15 @@ func serveFlagSet() (*flag.FlagSet, *serveConfig) {
 func serve(ctx context.Context, c *serveConfig, stderr io.Writer) error {
 	if c.data == "" {
 		return errors.New("--data is required (create a dataset with: quaysim generate --out FILE)")
+	}
+	for name, rate := range map[string]float64{"--rate-limit-rate": c.rateLimit,
+		"--error-rate": c.errRate} {
+		if rate < 0 || rate > 1 {
+			return fmt.Errorf("%s %v is not a fraction between 0 and 1", name, rate)
+		}
+	}
+	if c.retryAfter < 0 || c.latency < 0 {
+		return errors.New("--retry-after and --latency cannot be negative")
 	}
 	ds, err := quaysim.LoadDataset(c.data)
 	if err != nil {
@@ -133,7 +145,7 @@ func serve(ctx context.Context, c *serveConfig, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.shutdownGracePeriod)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shut down: %w", err)

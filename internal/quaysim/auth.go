@@ -13,21 +13,22 @@ type identity struct {
 	tok *Token
 }
 
-// hasScope reports whether the token's scopes include scope or one implying it
-// (auth/scopes.py :: IMPLIED_SCOPES).
+// impliedBy lists, for the scopes the simulator checks, the scopes that grant them
+// (auth/scopes.py :: IMPLIED_SCOPES read backwards).
+var impliedBy = map[string][]string{
+	"repo:read":   {"repo:read", "repo:write", "repo:admin"},
+	"user:read":   {"user:read", "user:admin"},
+	"repo:create": {"repo:create"},
+	"org:admin":   {"org:admin"},
+}
+
+// hasScope reports whether the token holds scope or a scope implying it.
 func (id identity) hasScope(scope string) bool {
 	if id.tok == nil {
 		return false
 	}
-	implied := map[string][]string{
-		"repo:read": {"repo:read", "repo:write", "repo:admin"},
-		"user:read": {"user:read", "user:admin"},
-	}[scope]
-	if implied == nil {
-		implied = []string{scope}
-	}
 	for _, s := range id.tok.Scopes {
-		if slices.Contains(implied, s) {
+		if slices.Contains(impliedBy[scope], s) {
 			return true
 		}
 	}
@@ -38,21 +39,15 @@ func (id identity) memberOf(org string) bool {
 	return id.tok != nil && slices.Contains(id.tok.Organizations, org)
 }
 
-// canRead is ReadRepositoryPermission or a public repository (require_repo_read allows
-// public). Membership grants read on every repository of the organization, and the token's
-// scopes cap that role, so a member token without repo:read cannot read private content.
+// canRead is require_repo_read: ReadRepositoryPermission, or a public repository. Membership
+// grants read on every repository of the organization and the token's scopes cap that role,
+// so a member token without repo:read cannot read private content. A missing repository is
+// never readable, which yields Quay's 401/403 instead of 404 (permission before existence).
 func (id identity) canRead(repo *repoState) bool {
-	if repo != nil && repo.public {
-		return true
-	}
-	return id.memberOf(repoOrg(repo)) && id.hasScope("repo:read")
-}
-
-func repoOrg(repo *repoState) string {
 	if repo == nil {
-		return ""
+		return false
 	}
-	return repo.org
+	return repo.public || (id.memberOf(repo.org) && id.hasScope("repo:read"))
 }
 
 // identify resolves the caller like auth/decorators.py :: process_oauth: an unknown or revoked

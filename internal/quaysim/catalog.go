@@ -75,10 +75,12 @@ var bases = []osBase{
 			}},
 			{"bash", "4.4.20-4.el8_6", nil},
 			{"glibc", "2.28-211.el8", []vuln{
-				{"CVE-2023-4813", "Medium", "5.9", vNetMed, "2.28-236.el8", rhLink + "CVE-2023-4813",
+				{"CVE-2023-4813", "Medium", "5.9", vNetMed, "2.28-236.el8",
+					rhLink + "CVE-2023-4813",
 					"gaih_inet may use memory after free when resolving names in rare " +
 						"configurations."},
-				{"CVE-2023-4806", "Medium", "5.9", vNetMed, "2.28-236.el8", rhLink + "CVE-2023-4806",
+				{"CVE-2023-4806", "Medium", "5.9", vNetMed, "2.28-236.el8",
+					rhLink + "CVE-2023-4806",
 					"getaddrinfo may use freed memory under a specific NSS module setup."},
 			}},
 			{"curl", "7.61.1-25.el8", []vuln{
@@ -86,7 +88,8 @@ var bases = []osBase{
 					"7.61.1-30.el8_8.2", rhLink + "CVE-2023-27535",
 					"FTP connection reuse ignores some configuration changes, reusing a " +
 						"connection with the wrong credentials."},
-				{"CVE-2023-38546", "Low", "3.7", vNetLow, "7.61.1-33.el8", rhLink + "CVE-2023-38546",
+				{"CVE-2023-38546", "Low", "3.7", vNetLow, "7.61.1-33.el8",
+					rhLink + "CVE-2023-38546",
 					"Cookie injection is possible when a handle is duplicated in a specific way."},
 			}},
 			{"zlib", "1.2.11-20.el8", []vuln{
@@ -129,7 +132,8 @@ var bases = []osBase{
 				{"CVE-2023-5678", "Low", "5.3", vNetDos, "1:3.0.7-27.el9",
 					rhLink + "CVE-2023-5678 https://access.redhat.com/errata/RHSA-2024:2447",
 					"Generating or checking excessively long X9.42 DH keys is slow."},
-				{"CVE-2024-0727", "Low", "5.5", vLocalDo, "1:3.0.7-27.el9", rhLink + "CVE-2024-0727",
+				{"CVE-2024-0727", "Low", "5.5", vLocalDo, "1:3.0.7-27.el9",
+					rhLink + "CVE-2024-0727",
 					"Processing a malformed PKCS12 file may dereference NULL."},
 			}},
 			{"glibc", "2.34-60.el9", []vuln{
@@ -184,7 +188,8 @@ var bases = []osBase{
 		updater: "debian/updater", distro: sp("Debian GNU/Linux"), version: sp("12 (bookworm)"),
 		packages: []pkg{
 			{"libc6", "2.36-9+deb12u1", []vuln{
-				{"CVE-2023-4911", "High", "7.8", vLocal, "2.36-9+deb12u3", debLink + "CVE-2023-4911",
+				{"CVE-2023-4911", "High", "7.8", vLocal, "2.36-9+deb12u3",
+					debLink + "CVE-2023-4911",
 					"A buffer overflow in the dynamic loader's GLIBC_TUNABLES handling."},
 				{"CVE-2019-1010022", "Negligible", "9.8", vNetCrit, "",
 					debLink + "CVE-2019-1010022",
@@ -193,7 +198,8 @@ var bases = []osBase{
 					"glob may exhaust CPU and memory with crafted patterns."},
 			}},
 			{"libssl3", "3.0.11-1~deb12u1", []vuln{
-				{"CVE-2023-5678", "Low", "5.3", vNetDos, "3.0.13-1~deb12u1", debLink + "CVE-2023-5678",
+				{"CVE-2023-5678", "Low", "5.3", vNetDos, "3.0.13-1~deb12u1",
+					debLink + "CVE-2023-5678",
 					"Generating or checking excessively long X9.42 DH keys is slow."},
 				{"CVE-2024-0727", "Low", "5.5", vLocalDo, "3.0.13-1~deb12u1",
 					debLink + "CVE-2024-0727",
@@ -207,7 +213,8 @@ var bases = []osBase{
 				{"CVE-2023-31484", "High", "8.1", "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H",
 					"5.36.0-7+deb12u1", debLink + "CVE-2023-31484",
 					"CPAN.pm does not verify TLS certificates when downloading distributions."},
-				{"CVE-2011-4116", "Negligible", "7.5", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N",
+				{"CVE-2011-4116", "Negligible", "7.5",
+					"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N",
 					"", debLink + "CVE-2011-4116",
 					"File::Temp follows symlinks in some temporary-file patterns."},
 			}},
@@ -228,7 +235,8 @@ var bases = []osBase{
 				{"CVE-2016-2781", "Low", "6.5", "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:C/C:N/I:H/A:N", "",
 					debLink + "CVE-2016-2781",
 					"chroot --userspec lets a process inject input into the parent terminal."},
-				{"CVE-2017-18018", "Negligible", "4.7", "CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:N/I:H/A:N",
+				{"CVE-2017-18018", "Negligible", "4.7",
+					"CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:N/I:H/A:N",
 					"", debLink + "CVE-2017-18018",
 					"chown -R -L races with symlink changes."},
 			}},
@@ -326,7 +334,8 @@ var ecosystems = []ecosystem{
 				{"GO-2023-2102", "", "7.5", vNetHigh, "1.20.10",
 					goLink + "GO-2023-2102 " + nvdLink + "CVE-2023-39325",
 					"HTTP/2 servers accept rapid stream resets, exhausting resources."},
-				{"GO-2023-1878", "", "6.1", "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", "1.20.6",
+				{"GO-2023-1878", "", "6.1", "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
+					"1.20.6",
 					goLink + "GO-2023-1878 " + nvdLink + "CVE-2023-29406",
 					"net/http accepts Host headers that smuggle extra headers."},
 			}},

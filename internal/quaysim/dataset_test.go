@@ -16,8 +16,9 @@ func TestValidate(t *testing.T) {
 			repos = append(repos, Repository{Name: "extra" + string(rune('a'+len(repos)))})
 		}
 		for len(repos[3].Tags) < 8 {
-			repos[3].Tags = append(repos[3].Tags, Tag{Name: "t" + string(rune('a'+len(repos[3].Tags))),
-				ManifestDigest: dg("wide"), StartTS: now0})
+			name := "t" + string(rune('a'+len(repos[3].Tags)))
+			repos[3].Tags = append(repos[3].Tags, Tag{Name: name, ManifestDigest: dg("wide"),
+				StartTS: now0})
 		}
 		ds.Organizations[0].Repositories = repos
 		return ds
@@ -157,7 +158,8 @@ func TestLoadDatasetErrors(t *testing.T) {
 		name, content, want string
 	}{
 		{"not json", "{", "unexpected EOF"},
-		{"unknown field", `{"organizations": [], "tokens": [], "extra": 1}`, `unknown field "extra"`},
+		{"unknown field", `{"organizations": [], "tokens": [], "extra": 1}`,
+			`unknown field "extra"`},
 		{"invalid content", `{"organizations": [{"name": "acme", "repositories": [{"name": "api",
 			"tags": [{"name": "v1", "manifest_digest": "abc", "start_ts": 1}]}]}]}`,
 			`organizations[0].repositories[0].tags[0]: manifest_digest "abc"`},

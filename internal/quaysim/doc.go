@@ -24,12 +24,15 @@
 //   - Booleans are truthy_bool (public=no is true), a browser User-Agent without
 //     X-Requested-With gets 400, JWT-shaped bearers get 401 "Issuer ... not configured".
 //   - 429s are nginx HTML without Retry-After unless Faults.RetryAfter asks for one.
+//   - The security endpoint alone also accepts Basic $oauthtoken:<token>, finds manifests of
+//     dead tags, reports manifest lists as unsupported and ignores vulnerabilities=false.
 //
 // Content the dataset does not hold is derived from digests (see derive.go): OCI manifests
 // and indexes, config-history layers with empty-layer entries, two or three children per
 // manifest list, and security reports built from four base images and two language
 // ecosystems. Known gaps: manifest_data does not hash to its digest; stars, popularity,
 // descriptions, teams and admin roles are not modelled (starred listings are empty,
-// popularity is 0.0, description null); repo_kind other than image lists nothing; only GET
-// and HEAD are served, other methods get 405.
+// popularity is 0.0, description null, reversion false, no immutable field); manifest lists
+// are never sparse; repo_kind other than image lists nothing; only GET and HEAD are served,
+// other methods get 405.
 package quaysim

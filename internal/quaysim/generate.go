@@ -157,7 +157,8 @@ func (g *repoGen) rows(m int) []Tag {
 		span = 60*day + g.rng.Int64N(400*day)
 	}
 	start := end - span
-	typical := imageSize(digestOf(fmt.Sprint(g.rng.Uint64())))
+	// A log-uniform typical size; images vary by ±10% around it, staying within 10-800 MB.
+	typical := int64(11e6 * math.Pow(727.0/11, g.rng.Float64()))
 	var out []Tag
 	for events := m/2 + 3; len(out) < m; events = events*3/2 + 1 {
 		h := newHistory(g.rng, g.now, typical)

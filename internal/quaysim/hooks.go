@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"sort"
 	"sync"
@@ -24,7 +25,7 @@ func (s *Server) PushTag(org, repo string, t Tag) error {
 	t = t.clone()
 	v := &validator{}
 	v.checkTag("tag", t)
-	if err := v.err(); err != nil {
+	if err := v.err("invalid tag"); err != nil {
 		return fmt.Errorf("push %s/%s:%s: %w", org, repo, t.Name, err)
 	}
 	s.mu.Lock()
@@ -41,7 +42,14 @@ func (s *Server) PushTag(org, repo string, t Tag) error {
 		}
 		r = s.st.addRepo(o, repo, false)
 	}
-	if prev := r.alive(t.Name, now); prev != nil {
+	prev := r.alive(t.Name, now)
+	for _, row := range r.rows {
+		if row != prev && row.Name == t.Name && overlaps(row.Tag, t) {
+			return fmt.Errorf("push %s/%s:%s: the row would overlap the history row that "+
+				"started at %d", org, repo, t.Name, row.StartTS)
+		}
+	}
+	if prev != nil {
 		if t.StartTS < prev.StartTS {
 			return fmt.Errorf("push %s/%s:%s: start_ts %d is before the alive row's %d",
 				org, repo, t.Name, t.StartTS, prev.StartTS)
@@ -55,6 +63,18 @@ func (s *Server) PushTag(org, repo string, t Tag) error {
 	}
 	r.insert(&tagRow{Tag: t, seq: s.st.seq()})
 	return nil
+}
+
+// overlaps reports whether the lifetimes [start, end) of two rows intersect.
+func overlaps(a, b Tag) bool {
+	endA, endB := int64(math.MaxInt64), int64(math.MaxInt64)
+	if a.EndTS != nil {
+		endA = *a.EndTS
+	}
+	if b.EndTS != nil {
+		endB = *b.EndTS
+	}
+	return a.StartTS < endB && b.StartTS < endA
 }
 
 // DeleteTag deletes the alive tag name of org/repo: its row ends now and stays in the history,
@@ -106,7 +126,7 @@ func (s *Server) AddToken(t Token) error {
 	}
 	v := &validator{}
 	v.checkToken("token", t, orgs)
-	if err := v.err(); err != nil {
+	if err := v.err("invalid token"); err != nil {
 		return fmt.Errorf("add token: %w", err)
 	}
 	if s.st.tokens[t.Token] != nil {
@@ -127,8 +147,8 @@ func (s *Server) BeforeRequest(hook func(r *http.Request)) {
 	s.before.Store(&hook)
 }
 
-// Dataset returns a copy of the data as it is now, hooks' changes included; tag rows are in
-// the order they were added.
+// Dataset returns a copy of the data as it is now, hooks' changes included. Tag rows are in
+// the order they were added, tokens sorted by user.
 func (s *Server) Dataset() *Dataset {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -152,12 +172,16 @@ func (s *Server) Dataset() *Dataset {
 	for _, tok := range s.st.tokens {
 		ds.Tokens = append(ds.Tokens, tok.clone())
 	}
-	sort.Slice(ds.Tokens, func(i, j int) bool { return ds.Tokens[i].User < ds.Tokens[j].User })
+	sort.Slice(ds.Tokens, func(i, j int) bool {
+		a, b := ds.Tokens[i], ds.Tokens[j]
+		return a.User < b.User || (a.User == b.User && a.Token < b.Token)
+	})
 	return ds
 }
 
 // Stats counts the requests a server answered.
 type Stats struct {
+	// Total counts every request, faults and unrouted paths included.
 	Total int
 	// ByStatus counts responses by HTTP status code.
 	ByStatus map[int]int
@@ -185,11 +209,10 @@ func (ss *statsState) record(route string, status int) {
 func (s *Server) Stats() Stats {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
-	return Stats{
-		Total:    s.stats.s.Total,
-		ByStatus: maps.Clone(s.stats.s.ByStatus),
-		ByRoute:  maps.Clone(s.stats.s.ByRoute),
-	}
+	out := Stats{Total: s.stats.s.Total, ByStatus: map[int]int{}, ByRoute: map[string]int{}}
+	maps.Copy(out.ByStatus, s.stats.s.ByStatus)
+	maps.Copy(out.ByRoute, s.stats.s.ByRoute)
+	return out
 }
 
 // ResetStats sets all request counts to zero.

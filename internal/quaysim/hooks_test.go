@@ -65,8 +65,10 @@ func TestPushTag(t *testing.T) {
 			"is not sha256:<64 hex>"},
 		"bad repository": {"acme", "Bad Name", Tag{Name: "v1", ManifestDigest: dg("x")},
 			"not a valid repository name"},
-		"before the alive row": {"acme", "team/app", Tag{Name: "v2.0.0",
-			ManifestDigest: dg("x"), StartTS: now0 - 100*day}, "is before the alive row"},
+		"before the alive row": {"acme", "tools", Tag{Name: "v0.1.0",
+			ManifestDigest: dg("x"), StartTS: now0 - 200*day}, "is before the alive row"},
+		"overlapping history": {"acme", "team/app", Tag{Name: "v2.0.0",
+			ManifestDigest: dg("x"), StartTS: now0 - 100*day}, "would overlap the history row"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := s.PushTag(tc.org, tc.repo, tc.tag)

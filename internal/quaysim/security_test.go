@@ -103,9 +103,9 @@ func TestSecurityReport(t *testing.T) {
 					IndexedByVersion                int
 					Features                        []struct {
 						Name, VersionFormat, NamespaceName, AddedBy, Version string
-						BaseScores                                          []float64
-						CVEIds                                              []string
-						Vulnerabilities                                     []struct {
+						BaseScores                                           []float64
+						CVEIds                                               []string
+						Vulnerabilities                                      []struct {
 							Severity, NamespaceName, Link, FixedBy, Description, Name string
 							Metadata                                                  struct {
 								UpdatedBy string

@@ -1,27 +1,35 @@
 package quaysim
 
 import (
+	"errors"
+	"math"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Route names, as used by Stats and Faults.Inject.
+// Route names, as used by Stats and Faults.Inject. RouteOther covers every path that matches
+// no route.
 const (
-	RouteUser          = "user"
-	RouteOrganization  = "organization"
-	RouteRepositories  = "repositories"
-	RouteTags          = "tags"
-	RouteManifest      = "manifest"
-	RouteSecurity      = "security"
-	RouteOther         = "other"
-	libraryNamespace   = "library"
+	RouteUser         = "user"
+	RouteOrganization = "organization"
+	RouteRepositories = "repositories"
+	RouteTags         = "tags"
+	RouteManifest     = "manifest"
+	RouteSecurity     = "security"
+	RouteOther        = "other"
+)
+
+const (
 	apiPrefix          = "/api/v1/"
 	repositoryPrefix   = apiPrefix + "repository/"
 	organizationPrefix = apiPrefix + "organization/"
+	libraryNamespace   = "library"
 )
 
 // Options configure a Server. The zero value is usable.
@@ -139,9 +147,9 @@ func repositoryRoute(rest, path string) routeMatch {
 	return m
 }
 
-// ServeHTTP answers one request: hooks and faults first, then routing, then the endpoint.
-// The request is counted before the answer is written, so a client that has its answer sees
-// it in Stats.
+// ServeHTTP answers one request. The BeforeRequest hook and the faults come first, then the
+// endpoint. The request is counted before the answer is written, so a client that has its
+// answer already sees it in Stats.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := route(r.URL.Path)
 	if hook := s.before.Load(); hook != nil {
@@ -194,4 +202,35 @@ func (s *Server) answer(r *http.Request, m routeMatch) response {
 	default:
 		return s.getSecurity(r, id, m, now.Unix())
 	}
+}
+
+// truthy is util/parsing.py :: truthy_bool: anything but these spellings of false is true,
+// so public=no means public. An absent parameter takes the default.
+func truthy(q url.Values, name string, def bool) bool {
+	if !q.Has(name) {
+		return def
+	}
+	switch q.Get(name) {
+	case "false", "False", "FALSE", "0", "", "null":
+		return false
+	}
+	return true
+}
+
+// intParam parses an integer query parameter like Python's int(): surrounding whitespace and
+// a sign are allowed, and values beyond int64 saturate instead of failing, since Python
+// integers do not overflow. ok is false when the value is not an integer at all.
+func intParam(q url.Values, name string, def int64) (v int64, ok bool) {
+	if !q.Has(name) {
+		return def, true
+	}
+	raw := strings.TrimSpace(q.Get(name))
+	v, err := strconv.ParseInt(raw, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		if strings.HasPrefix(raw, "-") {
+			return math.MinInt64, true
+		}
+		return math.MaxInt64, true
+	}
+	return v, err == nil
 }

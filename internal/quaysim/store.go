@@ -49,8 +49,7 @@ func newStore(ds *Dataset) *store {
 		}
 	}
 	for _, tok := range ds.Tokens {
-		t := tok
-		st.tokens[t.Token] = &t
+		st.tokens[tok.Token] = &tok
 	}
 	return st
 }

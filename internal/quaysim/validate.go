@@ -59,7 +59,7 @@ func (ds *Dataset) Validate() error {
 		tokens[tok.Token] = true
 		v.checkToken(path, tok, orgs)
 	}
-	return v.err()
+	return v.err("invalid dataset")
 }
 
 type validator struct {
@@ -70,7 +70,8 @@ func (v *validator) addf(format string, args ...any) {
 	v.problems = append(v.problems, fmt.Sprintf(format, args...))
 }
 
-func (v *validator) err() error {
+// err joins the problems under title, or returns nil when there are none.
+func (v *validator) err(title string) error {
 	if len(v.problems) == 0 {
 		return nil
 	}
@@ -80,7 +81,7 @@ func (v *validator) err() error {
 		more = fmt.Sprintf("\n(and %d more problems)", len(shown)-maxReported)
 		shown = shown[:maxReported]
 	}
-	return errors.New("invalid dataset:\n" + strings.Join(shown, "\n") + more)
+	return errors.New(title + ":\n" + strings.Join(shown, "\n") + more)
 }
 
 func (v *validator) checkNamespace(path, name string) {
