@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"quaykeeper/internal/quay"
@@ -43,6 +44,9 @@ var NonRetryableErrorTypes = []string{
 type Activities struct {
 	Store *store.Store
 	Box   *secret.Box
+	// Temporal starts syncs and keeps schedules, on TaskQueue.
+	Temporal  client.Client
+	TaskQueue string
 	// HTTPClient talks to Quay; nil means a client with QuayTimeout.
 	HTTPClient *http.Client
 	// Optional: defaulted to 30 s. Bounds one request to Quay.

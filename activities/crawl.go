@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,6 +24,9 @@ type StartRunInput struct {
 type StartRunResult struct {
 	RunID    int64
 	Settings policy.Settings
+	// Repositories and Tags count the crawl a re-evaluation decides on.
+	Repositories int
+	Tags         int
 }
 
 // StartRun validates the organization's settings and records the run with a snapshot of
@@ -46,6 +50,33 @@ func (a *Activities) StartRun(ctx context.Context, in StartRunInput) (StartRunRe
 	activity.GetLogger(ctx).Info("run started", "runId", run.ID, "organization", org.Name,
 		"host", org.Host)
 	return StartRunResult{RunID: run.ID, Settings: run.Settings}, nil
+}
+
+// StartReevaluation records a run that decides again on the organization's latest complete
+// crawl with its current settings. Without a complete crawl there is nothing to decide on.
+func (a *Activities) StartReevaluation(ctx context.Context, in StartRunInput) (StartRunResult,
+	error) {
+	org, err := a.Store.Organization(ctx, in.OrganizationID)
+	if err != nil {
+		return StartRunResult{}, err
+	}
+	if err := org.Settings.Validate(); err != nil {
+		return StartRunResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("settings of %s: %v", org.Name, err), ErrTypeInvalidSettings, nil)
+	}
+	info := activity.GetInfo(ctx)
+	run, err := a.Store.StartReevaluation(ctx, org.ID, info.WorkflowExecution.ID,
+		info.WorkflowExecution.RunID, in.EvaluatedAt)
+	if errors.Is(err, store.ErrNotFound) {
+		return StartRunResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"%s has no complete crawl to re-evaluate yet; the next sync decides with the new "+
+				"settings", org.Name), ErrTypeIncompleteCrawl, nil)
+	}
+	if err != nil {
+		return StartRunResult{}, err
+	}
+	return StartRunResult{RunID: run.ID, Settings: run.Settings, Repositories: run.Repositories,
+		Tags: run.Tags}, nil
 }
 
 // RunInput names a run.

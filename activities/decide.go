@@ -48,11 +48,11 @@ func (a *Activities) EvaluatePolicy(ctx context.Context, in RunInput) (store.Sum
 		return store.Summary{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("run %d: %v", run.ID, err), ErrTypeInvalidSettings, nil)
 	}
-	removed, err := a.Store.RemovedTags(ctx, run.OrganizationID, run.ID)
+	removed, err := a.Store.RemovedTags(ctx, run.OrganizationID, run.CrawlRunID)
 	if err != nil {
 		return store.Summary{}, err
 	}
-	decisions := Decide(p, run.EvaluatedAt, a.Store.RunTags(ctx, run.ID), removed)
+	decisions := Decide(p, run.EvaluatedAt, a.Store.RunTags(ctx, run.CrawlRunID), removed)
 	sum, err := a.Store.ReplaceDecisions(ctx, run.ID, decisions)
 	if err != nil {
 		return store.Summary{}, err

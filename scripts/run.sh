@@ -47,7 +47,9 @@ QUAYKEEPER_SECRET_KEY=$(cat "$state/secret.key")
 if ! "$bin/temporal" operator cluster health --address "$temporal_addr" >/dev/null 2>&1; then
   echo "starting the Temporal dev server (UI http://127.0.0.1:8233)"
   setsid nohup "$bin/temporal" server start-dev --ip 127.0.0.1 \
-    --db-filename "$state/temporal.db" --log-level warn >"$state/temporal.log" 2>&1 &
+    --db-filename "$state/temporal.db" --log-level warn \
+    --search-attribute QuayHost=Keyword --search-attribute QuayOrganization=Keyword \
+    >"$state/temporal.log" 2>&1 &
   echo $! > "$state/temporal.pid"
   wait_for "the Temporal dev server" "$bin/temporal" operator cluster health \
     --address "$temporal_addr"

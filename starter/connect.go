@@ -6,23 +6,20 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 
 	"quaykeeper/internal/quay"
 	"quaykeeper/internal/store"
+	"quaykeeper/workflows"
 )
 
 // connect validates a token against Quay and stores the connection. It starts no sync.
 func (a *app) connect(ctx context.Context, args []string) error {
-	for _, arg := range args {
-		if name := strings.TrimLeft(arg, "-"); strings.HasPrefix(name, "token") &&
-			name != "token-stdin" {
-			return fmt.Errorf("connect: a token is never passed as a flag (argv is visible "+
-				"to every user of the machine); set QUAY_TOKEN or use --token-stdin: %w",
-				errUsage)
-		}
+	if err := refuseTokenFlag("connect", args); err != nil {
+		return err
 	}
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
 	hostFlag := fs.String("host", "", "Quay host URL, e.g. https://quay.example.com")
@@ -35,48 +32,11 @@ func (a *app) connect(ctx context.Context, args []string) error {
 		return fmt.Errorf("connect: --host is required, e.g. --host https://quay.example.com: %w",
 			errUsage)
 	}
-	host, err := quay.ParseHost(*hostFlag, *allowHTTP)
+	client, user, token, err := a.checkToken(ctx, *hostFlag, *allowHTTP, *tokenStdin)
 	if err != nil {
 		return err
 	}
-	token := a.cfg.QuayToken
-	if *tokenStdin {
-		if token, err = readToken(a); err != nil {
-			return err
-		}
-	}
-	if token == "" {
-		return errors.New("no token: set QUAY_TOKEN or pipe it with --token-stdin (make one " +
-			"in Quay: organization → Applications → your application → Generate Token, with " +
-			"\"View all visible repositories\" and \"Read User Information\")")
-	}
-	if err := quay.ValidateToken(token); err != nil {
-		return err
-	}
-	client, err := quay.New(quay.Config{Host: host.String(), Token: token, AllowHTTP: *allowHTTP})
-	if err != nil {
-		return err
-	}
-	user, err := client.WhoAmI(ctx)
-	if err != nil {
-		return err
-	}
-	if err := checkRepoRead(ctx, client, user.Organizations); err != nil {
-		return err
-	}
-	box, err := a.box()
-	if err != nil {
-		return err
-	}
-	st, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	conn, err := st.SaveConnection(ctx, box, store.NewConnection{
-		Host: client.Host(), AllowHTTP: *allowHTTP, Username: user.Username,
-		TokenName: TokenName(user.Username, time.Now()), Token: token,
-		Organizations: user.Organizations,
-	})
+	conn, err := a.saveToken(ctx, client, user, *allowHTTP, token)
 	if err != nil {
 		return err
 	}
@@ -87,11 +47,101 @@ func (a *app) connect(ctx context.Context, args []string) error {
 			"organizations quaykeeper should keep.")
 		return nil
 	}
-	fmt.Fprintf(a.out, "Organizations (%d):\n", len(user.Organizations))
-	for _, org := range user.Organizations {
-		fmt.Fprintf(a.out, "  %s\n", org)
+	sig := workflows.ConnectSignal{Add: user.Organizations, Actor: actor()}
+	if err := a.signalConnection(ctx, conn, workflows.SignalConnect, sig); err != nil {
+		return err
 	}
-	fmt.Fprintf(a.out, "Next: starter sync --org %s --wait\n", user.Organizations[0])
+	state, err := a.awaitState(ctx, conn.Host, func(s workflows.ConnectionState) bool {
+		for _, org := range user.Organizations {
+			if !slices.Contains(s.OrgNames(), org) {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "Organizations (%d), each synced on its own schedule:\n",
+		len(state.Organizations))
+	for _, o := range state.Organizations {
+		fmt.Fprintf(a.out, "  %-24s %s\n", o.Name, o.Settings.Schedule)
+	}
+	fmt.Fprintf(a.out, "Next: starter sync --org %s --wait, or starter status\n",
+		state.Organizations[0].Name)
+	return nil
+}
+
+// checkToken reads the token and has Quay accept it: who am I, and one tag read to prove the
+// repository permission.
+func (a *app) checkToken(ctx context.Context, rawHost string, allowHTTP, stdin bool) (
+	*quay.Client, quay.User, string, error) {
+	host, err := quay.ParseHost(rawHost, allowHTTP)
+	if err != nil {
+		return nil, quay.User{}, "", err
+	}
+	token, err := a.token(stdin)
+	if err != nil {
+		return nil, quay.User{}, "", err
+	}
+	client, err := quay.New(quay.Config{Host: host.String(), Token: token, AllowHTTP: allowHTTP})
+	if err != nil {
+		return nil, quay.User{}, "", err
+	}
+	user, err := client.WhoAmI(ctx)
+	if err != nil {
+		return nil, quay.User{}, "", err
+	}
+	if err := checkRepoRead(ctx, client, user.Organizations); err != nil {
+		return nil, quay.User{}, "", err
+	}
+	return client, user, token, nil
+}
+
+// saveToken stores a token Quay accepted for the client's host.
+func (a *app) saveToken(ctx context.Context, client *quay.Client, user quay.User,
+	allowHTTP bool, token string) (store.Connection, error) {
+	box, err := a.box()
+	if err != nil {
+		return store.Connection{}, err
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	return st.SaveConnection(ctx, box, store.NewConnection{
+		Host: client.Host(), AllowHTTP: allowHTTP, Username: user.Username,
+		TokenName: TokenName(user.Username, time.Now()), Token: token,
+	})
+}
+
+// token reads the token from standard input or QUAY_TOKEN and checks its form.
+func (a *app) token(stdin bool) (string, error) {
+	token := a.cfg.QuayToken
+	if stdin {
+		var err error
+		if token, err = readToken(a); err != nil {
+			return "", err
+		}
+	}
+	if token == "" {
+		return "", errors.New("no token: set QUAY_TOKEN or pipe it with --token-stdin (make " +
+			"one in Quay: organization → Applications → your application → Generate Token, " +
+			"with \"View all visible repositories\" and \"Read User Information\")")
+	}
+	return token, quay.ValidateToken(token)
+}
+
+// refuseTokenFlag stops a token typed as a flag before flag parsing could echo it.
+func refuseTokenFlag(cmd string, args []string) error {
+	for _, arg := range args {
+		if name := strings.TrimLeft(arg, "-"); strings.HasPrefix(name, "token") &&
+			name != "token-stdin" {
+			return fmt.Errorf("%s: a token is never passed as a flag (argv is visible to "+
+				"every user of the machine); set QUAY_TOKEN or use --token-stdin: %w", cmd,
+				errUsage)
+		}
+	}
 	return nil
 }
 

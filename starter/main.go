@@ -15,6 +15,9 @@ import (
 	"strings"
 	"syscall"
 
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
 	"quaykeeper/internal/config"
 	"quaykeeper/internal/secret"
 	"quaykeeper/internal/store"
@@ -25,7 +28,21 @@ const usage = `usage: starter COMMAND [flags]
 Commands:
   connect --host URL [--allow-http] [--token-stdin]
         validate a Quay token (from QUAY_TOKEN, or stdin with --token-stdin), store it
-        encrypted, and list the organizations it sees
+        encrypted, and hand the organizations it sees to the connection's workflow, which
+        keeps each on a schedule
+  status [--format table|json]
+        connections, organizations, schedules, last runs and health
+  settings --org ORG [--tag-regex RE] [--age-months N] [--keep-latest K]
+           [--every DURATION | --cron EXPR]
+        change retention settings or the schedule; the stored inventory is re-evaluated
+  pause --org ORG, resume --org ORG
+        pause or resume an organization's scheduled syncs
+  sync-now --org ORG
+        ask for a sync now (skipped if one is running)
+  rotate-token --host URL [--token-stdin]
+        replace a connection's token after Quay accepted the new one
+  disconnect --host URL [--org ORG]
+        drop one organization, or the whole connection and its token
   sync --org ORG [--host URL] [--wait]
         start a sync of an organization; --wait follows it and fails when the run fails
   report --org ORG [--host URL] [--format table|json|csv]
@@ -64,6 +81,7 @@ type app struct {
 	in    io.Reader
 	out   io.Writer
 	store *store.Store
+	tc    client.Client
 }
 
 func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error {
@@ -87,6 +105,20 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 		return a.connect(ctx, rest)
 	case "sync":
 		return a.sync(ctx, rest)
+	case "status":
+		return a.status(ctx, rest)
+	case "settings":
+		return a.settings(ctx, rest)
+	case "pause":
+		return a.pause(ctx, rest, true)
+	case "resume":
+		return a.pause(ctx, rest, false)
+	case "sync-now":
+		return a.syncNow(ctx, rest)
+	case "rotate-token":
+		return a.rotateToken(ctx, rest)
+	case "disconnect":
+		return a.disconnect(ctx, rest)
 	case "report":
 		return a.report(ctx, rest)
 	case "preview":
@@ -116,9 +148,28 @@ func (a *app) box() (*secret.Box, error) {
 	return secret.NewBox(key)
 }
 
+// temporal connects to Temporal on first use.
+func (a *app) temporal(ctx context.Context) (client.Client, error) {
+	if a.tc == nil {
+		tc, err := client.DialContext(ctx, client.Options{
+			HostPort: a.cfg.Temporal.Address, Namespace: a.cfg.Temporal.Namespace,
+			Logger: tlog.NewStructuredLogger(a.log),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("connect to Temporal at %s (is it running? set "+
+				"TEMPORAL_ADDRESS): %w", a.cfg.Temporal.Address, err)
+		}
+		a.tc = tc
+	}
+	return a.tc, nil
+}
+
 func (a *app) close() {
 	if a.store != nil {
 		a.store.Close()
+	}
+	if a.tc != nil {
+		a.tc.Close()
 	}
 }
 

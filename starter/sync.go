@@ -10,9 +10,9 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 
+	"quaykeeper/activities"
 	"quaykeeper/workflows"
 )
 
@@ -29,24 +29,20 @@ func (a *app) sync(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tc, err := client.DialContext(ctx, client.Options{
-		HostPort: a.cfg.Temporal.Address, Namespace: a.cfg.Temporal.Namespace,
-		Logger: tlog.NewStructuredLogger(a.log),
-	})
+	tc, err := a.temporal(ctx)
 	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s (is it running? set TEMPORAL_ADDRESS): %w",
-			a.cfg.Temporal.Address, err)
+		return err
 	}
-	defer tc.Close()
-
 	id := workflows.WorkflowID(org.Host, org.Name)
 	wr, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       id,
 		TaskQueue:                a.cfg.Temporal.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:    activities.SearchAttributes(hostKey(org.Host), org.Name),
 	}, workflows.SyncWorkflowName, workflows.SyncInput{
 		OrganizationID: org.ID, Host: org.Host, Organization: org.Name,
+		ConnectionWorkflowID: workflows.ConnectionWorkflowID(org.Host),
 	})
 	if err != nil {
 		return fmt.Errorf("start sync of %s: %w", org.Name, err)
@@ -106,6 +102,14 @@ func failureMessage(err error) string {
 		return appErr.Message()
 	}
 	return err.Error()
+}
+
+// hostKey is a host URL's host[:port], as workflow IDs and search attributes show it.
+func hostKey(host string) string {
+	if u, err := url.Parse(host); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return host
 }
 
 func (a *app) workflowURL(id string) string {

@@ -87,8 +87,8 @@ func run() error {
 	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.ActivityConcurrency,
 	})
-	workflows.Register(w, &activities.Activities{Store: st, Box: box,
-		QuayTimeout: cfg.QuayTimeout})
+	workflows.Register(w, &activities.Activities{Store: st, Box: box, Temporal: tc,
+		TaskQueue: cfg.Temporal.TaskQueue, QuayTimeout: cfg.QuayTimeout})
 	log.Info("worker started", "taskQueue", cfg.Temporal.TaskQueue,
 		"temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace)
 	stopped := make(chan any)

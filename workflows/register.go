@@ -11,5 +11,9 @@ import (
 // environment), under the names the starter uses.
 func Register(w worker.Registry, a *activities.Activities) {
 	w.RegisterWorkflowWithOptions(SyncWorkflow, workflow.RegisterOptions{Name: SyncWorkflowName})
+	w.RegisterWorkflowWithOptions(ConnectionWorkflow,
+		workflow.RegisterOptions{Name: ConnectionWorkflowName})
+	w.RegisterWorkflowWithOptions(ScheduledSyncWorkflow,
+		workflow.RegisterOptions{Name: ScheduledSyncName})
 	w.RegisterActivity(a)
 }

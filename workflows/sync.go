@@ -41,12 +41,17 @@ func WorkflowID(host, org string) string {
 	return "quay-sync/" + host + "/" + org
 }
 
-// SyncInput starts a sync of one organization. The fields after Organization carry the
+// SyncInput starts a sync of one organization. The fields after BatchesPerRun carry the
 // state of a sync that continued as new; a new sync leaves them zero.
 type SyncInput struct {
 	OrganizationID int64
 	Host           string
 	Organization   string
+	// Kind is store.KindSync (the default: crawl, then decide) or store.KindReevaluate
+	// (decide again on the latest complete crawl, without asking Quay anything).
+	Kind string
+	// ConnectionWorkflowID, when set, is told how the run ended (SignalRunFinished).
+	ConnectionWorkflowID string
 
 	// Optional: defaulted to DefaultBatchSize, DefaultConcurrency, DefaultBatchesPerRun.
 	BatchSize     int
@@ -102,9 +107,13 @@ func SyncWorkflow(ctx workflow.Context, in SyncInput) (SyncResult, error) {
 		return SyncResult{}, fmt.Errorf("register progress query: %w", err)
 	}
 	res, err := s.run(ctx)
-	if err != nil && s.in.RunID != 0 && !workflow.IsContinueAsNewError(err) {
+	if workflow.IsContinueAsNewError(err) {
+		return res, err
+	}
+	if err != nil && s.in.RunID != 0 {
 		s.fail(ctx, err)
 	}
+	s.finish(ctx, res, err)
 	return res, err
 }
 
@@ -129,6 +138,9 @@ func (s *syncState) run(ctx workflow.Context) (SyncResult, error) {
 		in.BatchesPerRun = DefaultBatchesPerRun
 	}
 	short := workflow.WithActivityOptions(ctx, activityOptions(2*time.Minute, 0))
+	if in.Kind == store.KindReevaluate {
+		return s.reevaluate(ctx, short)
+	}
 	if in.RunID == 0 {
 		in.EvaluatedAt = workflow.Now(ctx).UTC()
 		var started activities.StartRunResult
@@ -172,6 +184,29 @@ func (s *syncState) run(ctx workflow.Context) (SyncResult, error) {
 		return SyncResult{}, err
 	}
 	s.progress.Tags = crawled.Tags
+	return s.decide(ctx, crawled)
+}
+
+// reevaluate decides again on the latest complete crawl with the organization's current
+// settings: a new run, without a crawl.
+func (s *syncState) reevaluate(ctx, short workflow.Context) (SyncResult, error) {
+	s.in.EvaluatedAt = workflow.Now(ctx).UTC()
+	var started activities.StartRunResult
+	if err := workflow.ExecuteActivity(short, acts.StartReevaluation, activities.StartRunInput{
+		OrganizationID: s.in.OrganizationID, EvaluatedAt: s.in.EvaluatedAt}).
+		Get(ctx, &started); err != nil {
+		return SyncResult{}, err
+	}
+	s.in.RunID, s.progress.RunID = started.RunID, started.RunID
+	s.progress.Repositories, s.progress.Tags = started.Repositories, started.Tags
+	return s.decide(ctx, activities.CompleteCrawlResult{Repositories: started.Repositories,
+		Tags: started.Tags})
+}
+
+// decide evaluates, persists and prunes the run, whose crawl is complete.
+func (s *syncState) decide(ctx workflow.Context, crawled activities.CompleteCrawlResult) (
+	SyncResult, error) {
+	in := &s.in
 	runInput := activities.RunInput{RunID: in.RunID}
 	long := workflow.WithActivityOptions(ctx, activityOptions(30*time.Minute, 0))
 
@@ -244,17 +279,57 @@ func (s *syncState) crawl(ctx workflow.Context) error {
 	return nil
 }
 
+// finish tells the connection workflow how the run ended and puts the run's counts in the
+// workflow's memo, for the Temporal UI.
+func (s *syncState) finish(ctx workflow.Context, res SyncResult, runErr error) {
+	log := workflow.GetLogger(ctx)
+	done := RunFinishedSignal{Organization: s.in.Organization, RunID: s.in.RunID,
+		Kind: s.in.Kind, Outcome: store.RunCompleted, At: workflow.Now(ctx).UTC(),
+		Repositories: res.Repositories, Tags: res.Tags, Summary: res.Summary}
+	if done.Kind == "" {
+		done.Kind = store.KindSync
+	}
+	if runErr != nil {
+		done.Outcome, done.Error = store.RunFailed, failureMessage(runErr)
+		var appErr *temporal.ApplicationError
+		if errors.As(runErr, &appErr) {
+			done.ErrorType = appErr.Type()
+		}
+	}
+	memo := map[string]any{"runId": done.RunID, "kind": done.Kind, "outcome": done.Outcome,
+		"repositories": done.Repositories, "tags": done.Tags, "scan": done.Summary.Scan,
+		"retain": done.Summary.Retain, "prune": done.Summary.Prune}
+	if err := workflow.UpsertMemo(ctx, memo); err != nil {
+		log.Warn("could not set the run's memo", "error", err)
+	}
+	if s.in.ConnectionWorkflowID == "" {
+		return
+	}
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	err := workflow.SignalExternalWorkflow(dctx, s.in.ConnectionWorkflowID, "",
+		SignalRunFinished, done).Get(dctx, nil)
+	if err != nil {
+		log.Warn("could not tell the connection workflow how the run ended",
+			"connectionWorkflowId", s.in.ConnectionWorkflowID, "error", err)
+	}
+}
+
+// failureMessage is the message a person reads: an application error's own message,
+// without the activity wrapping around it.
+func failureMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return err.Error()
+}
+
 // fail records the failure on the run, even when the workflow itself was cancelled.
 func (s *syncState) fail(ctx workflow.Context, cause error) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	dctx = workflow.WithActivityOptions(dctx, activityOptions(time.Minute, 0))
-	msg := cause.Error()
-	var appErr *temporal.ApplicationError
-	if errors.As(cause, &appErr) {
-		msg = appErr.Message()
-	}
 	err := workflow.ExecuteActivity(dctx, acts.FailRun, activities.FailRunInput{
-		RunID: s.in.RunID, Message: msg}).Get(dctx, nil)
+		RunID: s.in.RunID, Message: failureMessage(cause)}).Get(dctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Error("could not record the run's failure", "runId",
 			s.in.RunID, "error", err)

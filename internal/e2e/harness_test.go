@@ -77,6 +77,7 @@ func newEnv(t *testing.T, ds *quaysim.Dataset) *env {
 	require.NoError(t, err)
 	w := worker.New(e.temporal, e.taskQueue, worker.Options{})
 	workflows.Register(w, &activities.Activities{Store: e.store, Box: box,
+		Temporal: e.temporal, TaskQueue: e.taskQueue,
 		QuayTimeout: 10 * time.Second, QuayMinBackoff: 5 * time.Millisecond,
 		QuayMaxBackoff: 50 * time.Millisecond})
 	require.NoError(t, w.Start())

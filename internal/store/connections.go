@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"quaykeeper/internal/policy"
+	"quaykeeper/internal/schedule"
 	"quaykeeper/internal/secret"
 )
 
@@ -20,8 +21,11 @@ type Connection struct {
 	AllowHTTP bool
 	Username  string
 	TokenName string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// NeedsToken is set when Quay rejected the token mid-run; a rotation clears it.
+	NeedsToken       bool
+	NeedsTokenReason string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 
 	sealed []byte
 }
@@ -42,12 +46,10 @@ type NewConnection struct {
 	Username  string
 	TokenName string
 	Token     string
-	// Organizations the token sees; each is added (with default settings) if it is new.
-	Organizations []string
 }
 
 // SaveConnection stores a connection, replacing the token of an existing one for the same
-// host, and adds the organizations it sees. Organizations already known keep their settings.
+// host. A new token clears the connection's need for one.
 func (s *Store) SaveConnection(ctx context.Context, box *secret.Box, nc NewConnection) (
 	Connection, error) {
 	sealed, err := box.Seal([]byte(nc.Token), []byte(nc.Host))
@@ -61,36 +63,103 @@ func (s *Store) SaveConnection(ctx context.Context, box *secret.Box, nc NewConne
 			VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (host) DO UPDATE SET allow_http = excluded.allow_http,
 				username = excluded.username, token_name = excluded.token_name,
-				token_sealed = excluded.token_sealed, updated_at = now()
+				token_sealed = excluded.token_sealed, needs_token = false,
+				needs_token_reason = NULL, updated_at = now()
 			RETURNING `+connectionColumns,
 			nc.Host, nc.AllowHTTP, nc.Username, nc.TokenName, sealed)
 		if c, err = scanConnection(row); err != nil {
 			return fmt.Errorf("save connection %s: %w", nc.Host, err)
-		}
-		def := policy.DefaultSettings()
-		for _, org := range nc.Organizations {
-			_, err := tx.Exec(ctx, `
-				INSERT INTO organizations (connection_id, name, tag_regex,
-					age_threshold_months, keep_latest)
-				VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (connection_id, name) DO NOTHING`,
-				c.ID, org, def.TagRegex, def.AgeThresholdMonths, def.KeepLatest)
-			if err != nil {
-				return fmt.Errorf("add organization %s: %w", org, err)
-			}
 		}
 		return nil
 	})
 	return c, err
 }
 
+// AddOrganizations adds organizations to a connection with default settings, or brings back
+// ones dropped before with the settings they had, and returns them.
+func (s *Store) AddOrganizations(ctx context.Context, connID int64, names []string) (
+	[]Organization, error) {
+	def := policy.DefaultSettings()
+	batch := &pgx.Batch{}
+	for _, name := range names {
+		batch.Queue(`
+			INSERT INTO organizations (connection_id, name, tag_regex, age_threshold_months,
+				keep_latest)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (connection_id, name) DO UPDATE SET dropped_at = NULL`,
+			connID, name, def.TagRegex, def.AgeThresholdMonths, def.KeepLatest)
+	}
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("add organizations %v: %w", names, err)
+	}
+	rows, _ := s.pool.Query(ctx, organizationQuery+` WHERE o.connection_id = $1
+		AND o.name = ANY($2) ORDER BY o.name`, connID, names)
+	orgs, err := scanOrganizations(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read added organizations: %w", err)
+	}
+	return orgs, nil
+}
+
+// DropOrganization takes an organization off its connection; its inventory and runs stay.
+func (s *Store) DropOrganization(ctx context.Context, orgID int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE organizations SET dropped_at = now()
+		WHERE id = $1 AND dropped_at IS NULL`, orgID)
+	if err != nil {
+		return fmt.Errorf("drop organization %d: %w", orgID, err)
+	}
+	return nil
+}
+
+// SetNeedsToken marks a connection whose token Quay rejected, with the reason to show.
+func (s *Store) SetNeedsToken(ctx context.Context, connID int64, reason string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE connections SET needs_token = true,
+		needs_token_reason = $2, updated_at = now() WHERE id = $1`, connID, reason)
+	if err != nil {
+		return fmt.Errorf("mark connection %d as needing a token: %w", connID, err)
+	}
+	return nil
+}
+
+// ForgetToken wipes a disconnected connection's token; its inventory stays for reports.
+func (s *Store) ForgetToken(ctx context.Context, connID int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE connections SET token_sealed = '', needs_token = true,
+		needs_token_reason = 'disconnected', updated_at = now() WHERE id = $1`, connID)
+	if err != nil {
+		return fmt.Errorf("forget token of connection %d: %w", connID, err)
+	}
+	return nil
+}
+
+// Connections lists every connection by host.
+func (s *Store) Connections(ctx context.Context) ([]Connection, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+connectionColumns+` FROM connections ORDER BY host`)
+	conns, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Connection, error) {
+		return scanConnection(row)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	return conns, nil
+}
+
+// ConnectionByHost returns the connection of a host (scheme://host[:port]).
+func (s *Store) ConnectionByHost(ctx context.Context, host string) (Connection, error) {
+	c, err := scanConnection(s.pool.QueryRow(ctx,
+		`SELECT `+connectionColumns+` FROM connections WHERE host = $1`, host))
+	if err != nil {
+		return c, fmt.Errorf("connection %s: %w", host, err)
+	}
+	return c, nil
+}
+
 const connectionColumns = `id, host, allow_http, username, token_name, token_sealed,
-	created_at, updated_at`
+	needs_token, coalesce(needs_token_reason, ''), created_at, updated_at`
 
 func scanConnection(row pgx.Row) (Connection, error) {
 	var c Connection
 	err := row.Scan(&c.ID, &c.Host, &c.AllowHTTP, &c.Username, &c.TokenName, &c.sealed,
-		&c.CreatedAt, &c.UpdatedAt)
+		&c.NeedsToken, &c.NeedsTokenReason, &c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -114,18 +183,25 @@ type Organization struct {
 	Host         string
 	Name         string
 	Settings     policy.Settings
+	Schedule     schedule.Spec
+	Paused       bool
 }
 
 const organizationQuery = `
 	SELECT o.id, o.connection_id, c.host, o.name, o.tag_regex, o.age_threshold_months,
-		o.keep_latest
+		o.keep_latest, o.schedule_every_seconds, o.schedule_cron, o.paused
 	FROM organizations o JOIN connections c ON c.id = o.connection_id`
 
 func scanOrganizations(rows pgx.Rows) ([]Organization, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Organization, error) {
 		var o Organization
+		var everySeconds int64
 		err := row.Scan(&o.ID, &o.ConnectionID, &o.Host, &o.Name, &o.Settings.TagRegex,
-			&o.Settings.AgeThresholdMonths, &o.Settings.KeepLatest)
+			&o.Settings.AgeThresholdMonths, &o.Settings.KeepLatest, &everySeconds,
+			&o.Schedule.Cron, &o.Paused)
+		if o.Schedule.Cron == "" {
+			o.Schedule.Every = time.Duration(everySeconds) * time.Second
+		}
 		return o, err
 	})
 }
@@ -143,9 +219,11 @@ func (s *Store) Organization(ctx context.Context, id int64) (Organization, error
 	return orgs[0], nil
 }
 
-// Organizations lists every organization of every connection, by host and name.
+// Organizations lists every organization of every connection that is not dropped, by host
+// and name.
 func (s *Store) Organizations(ctx context.Context) ([]Organization, error) {
-	rows, _ := s.pool.Query(ctx, organizationQuery+` ORDER BY c.host, o.name`)
+	rows, _ := s.pool.Query(ctx, organizationQuery+` WHERE o.dropped_at IS NULL
+		ORDER BY c.host, o.name`)
 	orgs, err := scanOrganizations(rows)
 	if err != nil {
 		return nil, fmt.Errorf("list organizations: %w", err)

@@ -20,10 +20,10 @@ type StoredTag struct {
 	IsManifestList bool
 }
 
-// RunTags yields the tags a run's crawl listed, one repository at a time (in repository then
-// tag name order), so a caller holds at most one repository in memory.
-func (s *Store) RunTags(ctx context.Context, runID int64) iter.Seq2[[]StoredTag, error] {
-	return s.repositoryGroups(ctx, `t.last_seen_run_id = $1`, runID)
+// RunTags yields the tags a crawl listed, one repository at a time (in repository then tag
+// name order), so a caller holds at most one repository in memory.
+func (s *Store) RunTags(ctx context.Context, crawlRunID int64) iter.Seq2[[]StoredTag, error] {
+	return s.repositoryGroups(ctx, `t.last_seen_run_id = $1`, crawlRunID)
 }
 
 // CrawledTags yields the organization's stored crawl one repository at a time: every tag
@@ -74,14 +74,15 @@ func (s *Store) repositoryGroups(ctx context.Context, where string, arg int64) i
 }
 
 // RemovedTags returns the organization's tags that are in the managed inventory (their
-// current decision is scan or retain) but that the run's complete crawl did not list.
-func (s *Store) RemovedTags(ctx context.Context, orgID, runID int64) ([]StoredTag, error) {
+// current decision is scan or retain) but that the complete crawl did not list.
+func (s *Store) RemovedTags(ctx context.Context, orgID, crawlRunID int64) ([]StoredTag,
+	error) {
 	rows, _ := s.pool.Query(ctx, `
 		SELECT t.id, r.name, t.name, t.manifest_digest, t.start_ts
 		FROM tags t JOIN repositories r ON r.id = t.repository_id
 		WHERE r.organization_id = $1 AND t.last_seen_run_id <> $2
 			AND t.decision IN ('scan', 'retain')
-		ORDER BY r.name, t.name`, orgID, runID)
+		ORDER BY r.name, t.name`, orgID, crawlRunID)
 	tags, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (StoredTag, error) {
 		var t StoredTag
 		err := row.Scan(&t.ID, &t.Repository, &t.Name, &t.Digest, &t.Created)
@@ -89,7 +90,7 @@ func (s *Store) RemovedTags(ctx context.Context, orgID, runID int64) ([]StoredTa
 		return t, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("removed tags of run %d: %w", runID, err)
+		return nil, fmt.Errorf("removed tags of crawl %d: %w", crawlRunID, err)
 	}
 	return tags, nil
 }

@@ -24,9 +24,18 @@ type Summary struct {
 	Prune  int `json:"prune"`
 }
 
-// Run is one sync of one organization.
+// Run kinds.
+const (
+	KindSync       = "sync"
+	KindReevaluate = "reevaluate"
+)
+
+// Run is one sync of one organization, or one re-evaluation of an earlier crawl.
 type Run struct {
-	ID             int64
+	ID   int64
+	Kind string
+	// CrawlRunID is the run whose crawl this run evaluates: itself for a sync.
+	CrawlRunID     int64
 	OrganizationID int64
 	WorkflowID     string
 	WorkflowRunID  string
@@ -42,13 +51,13 @@ type Run struct {
 	Error          string
 }
 
-const runColumns = `id, organization_id, workflow_id, workflow_run_id, status, evaluated_at,
+const runColumns = `id, kind, coalesce(crawl_run_id, id), organization_id, workflow_id, workflow_run_id, status, evaluated_at,
 	started_at, finished_at, tag_regex, age_threshold_months, keep_latest, crawl_complete,
 	repositories, tags, scan, retain, prune, coalesce(error, '')`
 
 func scanRun(row pgx.Row) (Run, error) {
 	var r Run
-	err := row.Scan(&r.ID, &r.OrganizationID, &r.WorkflowID, &r.WorkflowRunID, &r.Status,
+	err := row.Scan(&r.ID, &r.Kind, &r.CrawlRunID, &r.OrganizationID, &r.WorkflowID, &r.WorkflowRunID, &r.Status,
 		&r.EvaluatedAt, &r.StartedAt, &r.FinishedAt, &r.Settings.TagRegex,
 		&r.Settings.AgeThresholdMonths, &r.Settings.KeepLatest, &r.CrawlComplete,
 		&r.Repositories, &r.Tags, &r.Summary.Scan, &r.Summary.Retain, &r.Summary.Prune, &r.Error)
@@ -77,6 +86,29 @@ func (s *Store) StartRun(ctx context.Context, orgID int64, workflowID, workflowR
 	return r, nil
 }
 
+// StartReevaluation records a run that evaluates the organization's latest complete crawl
+// with its current settings, without crawling. Calling it again for the same workflow
+// execution returns the same run; ErrNotFound means there is no complete crawl yet.
+func (s *Store) StartReevaluation(ctx context.Context, orgID int64, workflowID,
+	workflowRunID string, evaluatedAt time.Time) (Run, error) {
+	r, err := scanRun(s.pool.QueryRow(ctx, `
+		INSERT INTO runs (organization_id, workflow_id, workflow_run_id, evaluated_at,
+			tag_regex, age_threshold_months, keep_latest, kind, crawl_run_id, crawl_complete,
+			repositories, tags)
+		SELECT o.id, $2, $3, $4, o.tag_regex, o.age_threshold_months, o.keep_latest,
+			'reevaluate', c.id, true, c.repositories, c.tags
+		FROM organizations o JOIN LATERAL (SELECT id, repositories, tags FROM runs
+			WHERE organization_id = o.id AND crawl_complete AND kind = 'sync'
+			ORDER BY id DESC LIMIT 1) c ON true
+		WHERE o.id = $1
+		ON CONFLICT (workflow_id, workflow_run_id) DO UPDATE SET workflow_id = runs.workflow_id
+		RETURNING `+runColumns, orgID, workflowID, workflowRunID, evaluatedAt.UTC()))
+	if err != nil {
+		return r, fmt.Errorf("start re-evaluation of organization %d: %w", orgID, err)
+	}
+	return r, nil
+}
+
 // Run returns the run with the given ID.
 func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
 	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id))
@@ -96,11 +128,22 @@ func (s *Store) LatestRun(ctx context.Context, orgID int64, status string) (Run,
 	return r, nil
 }
 
+// LatestAnyRun returns the organization's newest run, whatever its status.
+func (s *Store) LatestAnyRun(ctx context.Context, orgID int64) (Run, error) {
+	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE organization_id = $1 ORDER BY id DESC LIMIT 1`, orgID))
+	if err != nil {
+		return r, fmt.Errorf("latest run of organization %d: %w", orgID, err)
+	}
+	return r, nil
+}
+
 // LatestCrawl returns the organization's newest run whose crawl completed, which is what
 // previews evaluate.
 func (s *Store) LatestCrawl(ctx context.Context, orgID int64) (Run, error) {
 	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE organization_id = $1 AND crawl_complete ORDER BY id DESC LIMIT 1`, orgID))
+		WHERE organization_id = $1 AND crawl_complete AND kind = 'sync'
+		ORDER BY id DESC LIMIT 1`, orgID))
 	if err != nil {
 		return r, fmt.Errorf("latest crawl of organization %d: %w", orgID, err)
 	}

@@ -103,8 +103,8 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// DevServer starts a Temporal dev server on a free loopback port for the test and stops it
-// when the test ends. Its log goes to the test log only when the test fails.
+// DevServer starts a Temporal dev server on a free loopback port for the test, with
+// quaykeeper's search attributes registered, and stops it when the test ends.
 func DevServer(t testing.TB) *testsuite.DevServer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -115,6 +115,8 @@ func DevServer(t testing.TB) *testsuite.DevServer {
 		LogLevel:      "error",
 		Stdout:        io.Discard,
 		Stderr:        io.Discard,
+		ExtraArgs: []string{"--search-attribute", "QuayHost=Keyword",
+			"--search-attribute", "QuayOrganization=Keyword"},
 	})
 	if err != nil {
 		t.Fatalf("start Temporal dev server: %v", err)
