@@ -54,16 +54,16 @@ func (a *app) connectionState(ctx context.Context, host string) (workflows.Conne
 // stateWait bounds how long a command waits for the workflow to act on its signal.
 const stateWait = 30 * time.Second
 
-// awaitState polls the connection's state until done accepts it or a rejection newer than
-// the call arrives, which becomes the error.
-func (a *app) awaitState(ctx context.Context, host string,
+// awaitState polls the connection's state until done accepts it, or until the workflow
+// rejects the signal just sent, which becomes the error.
+func (a *app) awaitState(ctx context.Context, host, signal string,
 	done func(workflows.ConnectionState) bool) (workflows.ConnectionState, error) {
-	since := time.Now().Add(-time.Second)
+	since := time.Now().Add(-100 * time.Millisecond)
 	deadline := time.Now().Add(stateWait)
 	for {
 		st, err := a.connectionState(ctx, host)
 		if err == nil {
-			if r := st.LastRejected; r != nil && r.At.After(since) {
+			if r := st.LastRejected; r != nil && r.Signal == signal && r.At.After(since) {
 				return st, fmt.Errorf("the workflow rejected the %s signal: %s", r.Signal,
 					r.Reason)
 			}
@@ -135,7 +135,7 @@ func (a *app) pause(ctx context.Context, args []string, paused bool) error {
 	if err := a.signalConnection(ctx, conn, signal, sig); err != nil {
 		return err
 	}
-	if _, err := a.awaitState(ctx, conn.Host, func(s workflows.ConnectionState) bool {
+	if _, err := a.awaitState(ctx, conn.Host, signal, func(s workflows.ConnectionState) bool {
 		for _, o := range s.Organizations {
 			if o.Name == org.Name {
 				return o.Paused == paused

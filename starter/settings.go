@@ -59,14 +59,15 @@ func (a *app) settings(ctx context.Context, args []string) error {
 	if err := a.signalConnection(ctx, conn, workflows.SignalSettings, sig); err != nil {
 		return err
 	}
-	if _, err := a.awaitState(ctx, conn.Host, func(s workflows.ConnectionState) bool {
-		for _, o := range s.Organizations {
-			if o.Name == org.Name {
-				return o.Settings == next
+	if _, err := a.awaitState(ctx, conn.Host, workflows.SignalSettings,
+		func(s workflows.ConnectionState) bool {
+			for _, o := range s.Organizations {
+				if o.Name == org.Name {
+					return o.Settings == next
+				}
 			}
-		}
-		return false
-	}); err != nil {
+			return false
+		}); err != nil {
 		return err
 	}
 	r := next.Retention
@@ -110,9 +111,10 @@ func (a *app) rotateToken(ctx context.Context, args []string) error {
 	if err := a.signalConnection(ctx, conn, workflows.SignalRotateToken, sig); err != nil {
 		return err
 	}
-	if _, err := a.awaitState(ctx, conn.Host, func(s workflows.ConnectionState) bool {
-		return !s.NeedsToken && s.TokenName == conn.TokenName
-	}); err != nil {
+	if _, err := a.awaitState(ctx, conn.Host, workflows.SignalRotateToken,
+		func(s workflows.ConnectionState) bool {
+			return !s.NeedsToken && s.TokenName == conn.TokenName
+		}); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.out, "Token of %s rotated: stored encrypted as %s (user %s).\n", conn.Host,
@@ -141,14 +143,15 @@ func (a *app) disconnect(ctx context.Context, args []string) error {
 		if err := a.signalConnection(ctx, conn, workflows.SignalConnect, sig); err != nil {
 			return err
 		}
-		if _, err := a.awaitState(ctx, conn.Host, func(s workflows.ConnectionState) bool {
-			for _, o := range s.Organizations {
-				if o.Name == *orgName {
-					return false
+		if _, err := a.awaitState(ctx, conn.Host, workflows.SignalConnect,
+			func(s workflows.ConnectionState) bool {
+				for _, o := range s.Organizations {
+					if o.Name == *orgName {
+						return false
+					}
 				}
-			}
-			return true
-		}); err != nil {
+				return true
+			}); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.out, "Dropped %s from %s; its schedule is deleted.\n", *orgName, conn.Host)
