@@ -8,7 +8,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -55,6 +58,30 @@ type Activities struct {
 	// before the activity fails and Temporal's retry policy takes over.
 	QuayAttempts                   int
 	QuayMinBackoff, QuayMaxBackoff time.Duration
+	// QuayRPS bounds the requests per second this worker sends to one Quay host, across all
+	// its activities; 0 means no bound.
+	QuayRPS float64
+
+	limitersMu sync.Mutex
+	limiters   map[string]*rate.Limiter
+}
+
+// limiter returns the host's shared request limiter, or nil when there is no bound.
+func (a *Activities) limiter(host string) quay.Limiter {
+	if a.QuayRPS <= 0 {
+		return nil
+	}
+	a.limitersMu.Lock()
+	defer a.limitersMu.Unlock()
+	if a.limiters == nil {
+		a.limiters = map[string]*rate.Limiter{}
+	}
+	l, ok := a.limiters[host]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(a.QuayRPS), max(1, int(a.QuayRPS)))
+		a.limiters[host] = l
+	}
+	return l
 }
 
 // quayClient opens the organization's connection and returns a client for its Quay.
@@ -80,6 +107,7 @@ func (a *Activities) quayClient(ctx context.Context, org store.Organization) (*q
 	client, err := quay.New(quay.Config{
 		Host: conn.Host, Token: token, AllowHTTP: conn.AllowHTTP, HTTPClient: httpClient,
 		MaxAttempts: a.QuayAttempts, MinBackoff: a.QuayMinBackoff, MaxBackoff: a.QuayMaxBackoff,
+		Limiter: a.limiter(conn.Host),
 	})
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(

@@ -88,7 +88,7 @@ func run() error {
 		MaxConcurrentActivityExecutionSize: cfg.ActivityConcurrency,
 	})
 	workflows.Register(w, &activities.Activities{Store: st, Box: box, Temporal: tc,
-		TaskQueue: cfg.Temporal.TaskQueue, QuayTimeout: cfg.QuayTimeout})
+		TaskQueue: cfg.Temporal.TaskQueue, QuayTimeout: cfg.QuayTimeout, QuayRPS: cfg.QuayRPS})
 	log.Info("worker started", "taskQueue", cfg.Temporal.TaskQueue,
 		"temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace)
 	stopped := make(chan any)

@@ -47,6 +47,8 @@ type Worker struct {
 	Secret   Secret
 	// ActivityConcurrency bounds the activities one worker runs at once.
 	ActivityConcurrency int `envconfig:"QUAYKEEPER_ACTIVITY_CONCURRENCY" default:"8"`
+	// QuayRPS bounds the requests per second the worker sends to one Quay host; 0 = none.
+	QuayRPS float64 `envconfig:"QUAYKEEPER_QUAY_RPS" default:"20"`
 	// QuayTimeout bounds one HTTP request to Quay.
 	QuayTimeout time.Duration `envconfig:"QUAYKEEPER_QUAY_TIMEOUT" default:"30s"`
 	// TraceStdout prints OpenTelemetry spans to standard output.

@@ -47,6 +47,14 @@ type Config struct {
 	// from MinBackoff per attempt, with jitter, up to MaxBackoff; a Retry-After (seconds or
 	// HTTP date) replaces it, capped at MaxBackoff.
 	MinBackoff, MaxBackoff time.Duration
+	// Limiter is optional: when set, every request (retries included) first waits for it, so
+	// callers that share one limiter per host keep to a request rate Quay tolerates.
+	Limiter Limiter
+}
+
+// Limiter paces requests; golang.org/x/time/rate.Limiter is one.
+type Limiter interface {
+	Wait(ctx context.Context) error
 }
 
 // Client calls one Quay registry with one token. It is safe for concurrent use.
@@ -56,6 +64,7 @@ type Client struct {
 	http                   *http.Client
 	maxAttempts            int
 	minBackoff, maxBackoff time.Duration
+	limiter                Limiter
 	// wait sleeps between attempts; tests replace it to observe backoffs without sleeping.
 	wait func(ctx context.Context, d time.Duration) error
 }
@@ -75,6 +84,7 @@ func New(cfg Config) (*Client, error) {
 		maxAttempts: defaultMaxAttempts,
 		minBackoff:  defaultMinBackoff,
 		maxBackoff:  defaultMaxBackoff,
+		limiter:     cfg.Limiter,
 		wait:        sleep,
 	}
 	if cfg.MaxAttempts < 0 || cfg.MinBackoff < 0 || cfg.MaxBackoff < 0 {

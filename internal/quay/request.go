@@ -75,6 +75,12 @@ func (c *Client) once(ctx context.Context, cl call, u string, out any, check fun
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return fail(&Error{Kind: KindUnavailable, problem: "gave up waiting for the " +
+				"request rate limit", Err: err})
+		}
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fail(c.transportError(err))
