@@ -64,9 +64,9 @@ func benchOnce(b *testing.B, ds *quaysim.Dataset) {
 		events, float64(peak)/1024)
 }
 
-// startWorkerProcess builds and starts the real worker binary against the environment, so
-// its memory is measured alone.
-func (e *env) startWorkerProcess() *exec.Cmd {
+// startWorkerProcess builds and starts the real worker binary against the environment, with
+// extra NAME=value variables, so its memory is measured alone.
+func (e *env) startWorkerProcess(extraEnv ...string) *exec.Cmd {
 	e.t.Helper()
 	bin := starterBin[:strings.LastIndex(starterBin, "/")] + "/worker"
 	if out, err := exec.Command("go", "build", "-o", bin, "quaykeeper/worker").
@@ -77,6 +77,7 @@ func (e *env) startWorkerProcess() *exec.Cmd {
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+e.dbURL, "TEMPORAL_ADDRESS="+e.address,
 		"QUAYKEEPER_TASK_QUEUE="+e.taskQueue, "QUAYKEEPER_SECRET_KEY="+secretKey,
 		"QUAYKEEPER_LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, extraEnv...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
