@@ -5,7 +5,7 @@ TEMPORAL_CLI_VERSION := v1.5.1
 BIN := $(CURDIR)/bin
 GO_PACKAGES := ./...
 
-.PHONY: all build run stop test lint bench clean
+.PHONY: all build run stop test lint bench record-histories clean
 
 all: build
 
@@ -44,6 +44,15 @@ bench: $(BIN)/temporal
 	go test -run '^$$' -bench . -benchmem ./internal/policy
 	QUAYKEEPER_TEMPORAL_CLI=$(BIN)/temporal go test -run '^$$' -bench BenchmarkFullSync \
 		-benchtime 1x -timeout 30m ./internal/e2e
+
+# Re-record the workflow histories that the replay test holds the code to. Run it only when
+# a workflow change is meant to be incompatible (and say so in the commit).
+record-histories: $(BIN)/temporal
+	scripts/ensure-postgres.sh
+	rm -f workflows/testdata/histories/*.json
+	QUAYKEEPER_TEMPORAL_CLI=$(BIN)/temporal \
+		QUAYKEEPER_RECORD_HISTORIES=$(CURDIR)/workflows/testdata/histories \
+		go test -count=1 -run TestHistoriesReplay ./internal/e2e
 
 clean: stop
 	rm -rf $(BIN) .run
