@@ -76,6 +76,7 @@ QUAY_TOKEN=$(cat "$state/sample.token") "$bin/starter" connect --host "http://$s
   --allow-http
 "$bin/starter" sync --org "$org" --wait
 "$bin/starter" report --org "$org"
+"$bin/starter" status
 
 cat <<MSG
 
