@@ -2,6 +2,7 @@
 # organization; `make test` runs every test. See README.md.
 
 TEMPORAL_CLI_VERSION := v1.5.1
+STATICCHECK_VERSION := v0.8.2
 BIN := $(CURDIR)/bin
 GO_PACKAGES := ./...
 
@@ -26,12 +27,14 @@ run: build $(BIN)/temporal
 stop:
 	scripts/run.sh stop
 
-lint:
+$(BIN)/staticcheck:
+	GOBIN=$(BIN) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+lint: $(BIN)/staticcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	go vet $(GO_PACKAGES)
-	@if command -v staticcheck >/dev/null; then staticcheck $(GO_PACKAGES); \
-	else echo "staticcheck not installed; skipped (go vet ran)"; fi
+	$(BIN)/staticcheck $(GO_PACKAGES)
 
 test: lint $(BIN)/temporal
 	scripts/ensure-postgres.sh
