@@ -81,6 +81,7 @@ QUAY_TOKEN=$(cat "$state/sample.token") "$bin/starter" connect --host "http://$s
 cat <<MSG
 
 quaykeeper is running:
+  Screen        http://${QUAYKEEPER_WEB_ADDR:-127.0.0.1:8090}/ (retained and pruned images, why)
   Temporal UI   http://127.0.0.1:8233 (workflow quay-sync/$sim_addr/$org)
   PostgreSQL    psql -h 127.0.0.1 -U postgres quaykeeper   (tables runs, tags, decisions)
   Quay sim      http://$sim_addr (data $state/sample.json), logs in $state/

@@ -4,7 +4,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,6 +24,7 @@ import (
 	"quaykeeper/internal/secret"
 	"quaykeeper/internal/store"
 	"quaykeeper/internal/telemetry"
+	"quaykeeper/internal/web"
 	"quaykeeper/workflows"
 )
 
@@ -89,6 +94,13 @@ func run() error {
 	})
 	workflows.Register(w, &activities.Activities{Store: st, Box: box, Temporal: tc,
 		TaskQueue: cfg.Temporal.TaskQueue, QuayTimeout: cfg.QuayTimeout, QuayRPS: cfg.QuayRPS})
+	if cfg.WebAddr != "" {
+		screen := web.New(st, web.Options{TemporalUIURL: cfg.Temporal.UIURL,
+			Namespace: cfg.Temporal.Namespace, Logger: log})
+		if err := serve(ctx, cfg.WebAddr, screen, log); err != nil {
+			return err
+		}
+	}
 	log.Info("worker started", "taskQueue", cfg.Temporal.TaskQueue,
 		"temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace)
 	stopped := make(chan any)
@@ -100,5 +112,29 @@ func run() error {
 	if err := w.Run(stopped); err != nil {
 		return fmt.Errorf("run worker: %w", err)
 	}
+	return nil
+}
+
+// serve listens on addr and serves h until ctx ends. A listen error (the port is taken) is
+// returned at once, so the worker does not start half-configured.
+func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen for the web screen on %s (set QUAYKEEPER_WEB_ADDR, or \"\" "+
+			"to turn it off): %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+	}()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("web screen stopped", "error", err)
+		}
+	}()
+	log.Info("web screen", "url", "http://"+ln.Addr().String())
 	return nil
 }

@@ -51,6 +51,8 @@ type Worker struct {
 	QuayRPS float64 `envconfig:"QUAYKEEPER_QUAY_RPS" default:"20"`
 	// QuayTimeout bounds one HTTP request to Quay.
 	QuayTimeout time.Duration `envconfig:"QUAYKEEPER_QUAY_TIMEOUT" default:"30s"`
+	// WebAddr is where the worker serves the read-only web screen; empty disables it.
+	WebAddr string `envconfig:"QUAYKEEPER_WEB_ADDR" default:"127.0.0.1:8090"`
 	// TraceStdout prints OpenTelemetry spans to standard output.
 	TraceStdout bool `envconfig:"QUAYKEEPER_TRACE_STDOUT" default:"false"`
 }
