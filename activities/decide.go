@@ -118,6 +118,11 @@ func (a *Activities) Prune(ctx context.Context, in RunInput) (store.Summary, err
 	if err != nil {
 		return store.Summary{}, err
 	}
+	// What was recorded for a pruned image alone, its findings, leaves with it.
+	dropped, err := a.Store.DropUnmanagedFindings(ctx, run.OrganizationID)
+	if err != nil {
+		return store.Summary{}, err
+	}
 	sum, err := a.Store.DecisionSummary(ctx, in.RunID)
 	if err != nil {
 		return store.Summary{}, err
@@ -125,7 +130,8 @@ func (a *Activities) Prune(ctx context.Context, in RunInput) (store.Summary, err
 	if err := a.Store.FinishRun(ctx, run.ID, sum); err != nil {
 		return store.Summary{}, err
 	}
-	activity.GetLogger(ctx).Info("run completed", "runId", run.ID, "pruned", n)
+	activity.GetLogger(ctx).Info("run completed", "runId", run.ID, "pruned", n,
+		"droppedFindings", dropped)
 	return sum, nil
 }
 

@@ -76,6 +76,9 @@ QUAY_TOKEN=$(cat "$state/sample.token") "$bin/starter" connect --host "http://$s
   --allow-http
 "$bin/starter" sync --org "$org" --wait
 "$bin/starter" report --org "$org"
+"$bin/starter" vulns --org "$org" --min-severity High | head -n 25
+# compliance exits 1 when an image fails, which the sample's images do on purpose.
+"$bin/starter" compliance --org "$org" | tail -n 15 || true
 "$bin/starter" status
 
 cat <<MSG

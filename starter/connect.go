@@ -36,12 +36,21 @@ func (a *app) connect(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	previous, _ := st.ConnectionByHost(ctx, client.Host())
 	conn, err := a.saveToken(ctx, client, user, *allowHTTP, token)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(a.out, "Connected to %s as %s; token stored encrypted as %s.\n", conn.Host,
 		conn.Username, conn.TokenName)
+	if previous.ID != 0 && previous.Username != conn.Username {
+		fmt.Fprintf(a.out, "This replaces the token of %s for every organization of %s.\n",
+			previous.Username, conn.Host)
+	}
 	if len(user.Organizations) == 0 {
 		fmt.Fprintln(a.out, "The token sees no organizations: add the user to a team of the "+
 			"organizations quaykeeper should keep.")
@@ -136,8 +145,8 @@ func (a *app) token(stdin bool) (string, error) {
 // refuseTokenFlag stops a token typed as a flag before flag parsing could echo it.
 func refuseTokenFlag(cmd string, args []string) error {
 	for _, arg := range args {
-		if name := strings.TrimLeft(arg, "-"); strings.HasPrefix(name, "token") &&
-			name != "token-stdin" {
+		name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if strings.HasPrefix(arg, "-") && name == "token" {
 			return fmt.Errorf("%s: a token is never passed as a flag (argv is visible to "+
 				"every user of the machine); set QUAY_TOKEN or use --token-stdin: %w", cmd,
 				errUsage)

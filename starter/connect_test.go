@@ -25,7 +25,10 @@ func TestRefuseTokenFlag(t *testing.T) {
 			t.Errorf("refuseTokenFlag(%q) = nil", args)
 		}
 	}
-	if err := refuseTokenFlag("connect", []string{"--token-stdin", "--host", "h"}); err != nil {
-		t.Errorf("--token-stdin refused: %v", err)
+	for _, args := range [][]string{{"--token-stdin", "--host", "h"}, {"--token-stdin=true"},
+		{"--host", "tokens.example.com"}} {
+		if err := refuseTokenFlag("connect", args); err != nil {
+			t.Errorf("refuseTokenFlag(%q) = %v", args, err)
+		}
 	}
 }

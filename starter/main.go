@@ -19,6 +19,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"quaykeeper/internal/config"
+	"quaykeeper/internal/quay"
 	"quaykeeper/internal/secret"
 	"quaykeeper/internal/store"
 )
@@ -50,6 +51,12 @@ Commands:
   preview --org ORG [--host URL] [--tag-regex RE] [--age-months N] [--keep-latest K]
           [--as-of RFC3339] [--format table|json|csv]
         evaluate the stored inventory with other settings; nothing is saved
+  vulns --org ORG [--host URL] [--repo R] [--min-severity S] [--fixable]
+        [--format table|json|csv]
+        the inventory's vulnerability findings, most urgent first, with the images that
+        carry each and a summary
+  compliance --org ORG [--host URL] [--run ID] [--format table|json|csv]
+        the latest run's compliance verdict per image; exits 1 when any image fails
 
 Run "starter COMMAND -h" for a command's flags. Configuration comes from the environment
 (see README.md).
@@ -123,6 +130,10 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 		return a.report(ctx, rest)
 	case "preview":
 		return a.preview(ctx, rest)
+	case "vulns":
+		return a.vulns(ctx, rest)
+	case "compliance":
+		return a.compliance(ctx, rest)
 	}
 	return fmt.Errorf("unknown command %q; run \"starter help\" for the list: %w", cmd,
 		errUsage)
@@ -197,9 +208,16 @@ func (a *app) findOrg(ctx context.Context, org, host string) (store.Organization
 	if org == "" {
 		return store.Organization{}, fmt.Errorf("--org is required: %w", errUsage)
 	}
+	if host != "" {
+		u, err := quay.ParseHost(strings.TrimSpace(host), true)
+		if err != nil {
+			return store.Organization{}, fmt.Errorf("--host: %v: %w", err, errUsage)
+		}
+		host = u.String()
+	}
 	st, err := a.openStore(ctx)
 	if err != nil {
 		return store.Organization{}, err
 	}
-	return st.FindOrganization(ctx, org, strings.TrimSuffix(host, "/"))
+	return st.FindOrganization(ctx, org, host)
 }

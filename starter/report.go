@@ -31,8 +31,11 @@ func (a *app) report(ctx context.Context, args []string) error {
 	}
 	run, err := a.store.LatestRun(ctx, org.ID, store.RunCompleted)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%s has no completed run yet: run `starter sync --org %s --wait`",
-			org.Name, org.Name)
+		msg := fmt.Sprintf("%s has no completed run yet", org.Name)
+		if last, lerr := a.store.LatestAnyRun(ctx, org.ID); lerr == nil && last.Error != "" {
+			msg += fmt.Sprintf("; run %d failed: %s", last.ID, last.Error)
+		}
+		return fmt.Errorf("%s (run `starter sync --org %s --wait`)", msg, org.Name)
 	}
 	if err != nil {
 		return err
@@ -87,7 +90,7 @@ func (a *app) preview(ctx context.Context, args []string) error {
 	})
 	p, err := policy.Compile(settings)
 	if err != nil {
-		return fmt.Errorf("preview: %w", err)
+		return fmt.Errorf("preview: %v: %w", err, errUsage)
 	}
 	if _, err := a.store.LatestCrawl(ctx, org.ID); errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%s has no complete crawl yet: run `starter sync --org %s --wait`",

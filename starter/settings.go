@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"quaykeeper/internal/store"
 	"quaykeeper/workflows"
 )
 
@@ -21,6 +20,12 @@ func (a *app) settings(ctx context.Context, args []string) error {
 	keep := fs.Int("keep-latest", 0, "latest images kept per repository (1-100)")
 	every := fs.Duration("every", 0, "sync every DURATION, e.g. 6h (with jitter)")
 	cron := fs.String("cron", "", "sync on a cron expression, e.g. \"0 3 * * *\"")
+	fixable := fs.String("fixable-severity", "", "compliance: fail images with a fixable "+
+		"finding at or above this severity (\"\" turns it off)")
+	maxAge := fs.Int("max-image-age-days", 0, "compliance: fail scanned images older than N "+
+		"days (0 turns it off)")
+	latest := fs.Bool("require-latest-scanned", true, "compliance: fail latest images not "+
+		"scanned")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,20 +42,27 @@ func (a *app) settings(ctx context.Context, args []string) error {
 			sig.Every = every
 		case "cron":
 			sig.Cron = cron
+		case "fixable-severity":
+			sig.FixableSeverityThreshold = fixable
+		case "max-image-age-days":
+			sig.MaxImageAgeDays = maxAge
+		case "require-latest-scanned":
+			sig.RequireLatestScanned = latest
 		}
 	})
 	if sig == (workflows.SettingsSignal{ID: sig.ID, Actor: sig.Actor}) {
 		return fmt.Errorf("settings: nothing to change; give --tag-regex, --age-months, "+
-			"--keep-latest, --every or --cron: %w", errUsage)
+			"--keep-latest, --every, --cron, --fixable-severity, --max-image-age-days or "+
+			"--require-latest-scanned: %w", errUsage)
 	}
 	org, err := a.findOrg(ctx, *orgName, *host)
 	if err != nil {
 		return err
 	}
 	sig.Organization = org.Name
-	next, err := sig.Apply(store.OrgSettings{Retention: org.Settings, Schedule: org.Schedule})
+	next, err := sig.Apply(org.OrgSettings())
 	if err != nil {
-		return fmt.Errorf("settings of %s: %w", org.Name, err)
+		return fmt.Errorf("settings of %s: %v: %w", org.Name, err, errUsage)
 	}
 	conn, err := a.store.Connection(ctx, org.ConnectionID)
 	if err != nil {
@@ -70,10 +82,12 @@ func (a *app) settings(ctx context.Context, args []string) error {
 		}); err != nil {
 		return err
 	}
-	r := next.Retention
+	r, c := next.Retention, next.Compliance
 	fmt.Fprintf(a.out, "Settings of %s: tag regex %q, age threshold %d months, keep latest %d, "+
-		"%s.\n", org.Name, r.TagRegex, r.AgeThresholdMonths, r.KeepLatest, next.Schedule)
-	if r != org.Settings {
+		"%s; compliance: fixable severity %q, max image age %d days, latest scanned %t.\n",
+		org.Name, r.TagRegex, r.AgeThresholdMonths, r.KeepLatest, next.Schedule,
+		c.FixableSeverityThreshold, c.MaxImageAgeDays, c.RequireLatestScanned)
+	if r != org.Settings || next.Compliance != org.Compliance {
 		fmt.Fprintf(a.out, "Re-evaluating the stored inventory (no crawl); see `starter "+
 			"report --org %s` in a few seconds.\n", org.Name)
 	}

@@ -63,9 +63,15 @@ func (a *app) follow(ctx context.Context, tc client.Client, wr client.WorkflowRu
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var last workflows.Progress
+	lastPrint := time.Now()
 	for {
 		select {
 		case err := <-done:
+			if ctx.Err() != nil {
+				fmt.Fprintf(a.out, "Stopped following; the sync goes on (workflow %s).\n",
+					wr.GetID())
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("sync failed: %s", failureMessage(err))
 			}
@@ -79,10 +85,10 @@ func (a *app) follow(ctx context.Context, tc client.Client, wr client.WorkflowRu
 				continue // the run may be between executions (continue-as-new)
 			}
 			var p workflows.Progress
-			if v.Get(&p) != nil || p == last {
+			if v.Get(&p) != nil || (p == last && time.Since(lastPrint) < 30*time.Second) {
 				continue
 			}
-			last = p
+			last, lastPrint = p, time.Now()
 			switch p.Phase {
 			case workflows.PhaseTags:
 				fmt.Fprintf(a.out, "  %s: %d/%d batches of %d repositories, %d tags\n",

@@ -154,8 +154,7 @@ func (c *connection) onConnect(s ConnectSignal) error {
 		}
 		for _, o := range added {
 			c.state.Organizations = append(c.state.Organizations, OrgState{Name: o.Name,
-				OrganizationID: o.ID, Paused: o.Paused,
-				Settings: store.OrgSettings{Retention: o.Settings, Schedule: o.Schedule}})
+				OrganizationID: o.ID, Paused: o.Paused, Settings: o.OrgSettings()})
 		}
 		slices.SortFunc(c.state.Organizations, func(a, b OrgState) int {
 			return strings.Compare(a.Name, b.Name)
@@ -204,14 +203,15 @@ func (c *connection) onSettings(s SettingsSignal) error {
 		return fmt.Errorf("store settings of %s: %w", o.Name, err)
 	}
 	scheduleChanged := next.Schedule != o.Settings.Schedule
-	retentionChanged := next.Retention != o.Settings.Retention
+	decisionsChange := next.Retention != o.Settings.Retention ||
+		next.Compliance != o.Settings.Compliance
 	o.Settings = next
 	if scheduleChanged {
 		if err := c.ensureSchedule(o); err != nil {
 			return err
 		}
 	}
-	if retentionChanged {
+	if decisionsChange {
 		return c.request(o, store.KindReevaluate)
 	}
 	return nil

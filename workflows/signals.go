@@ -70,7 +70,11 @@ type SettingsSignal struct {
 	KeepLatest         *int
 	Every              *time.Duration
 	Cron               *string
-	Actor              string
+	// Compliance policies (vuln.ComplianceSettings).
+	FixableSeverityThreshold *string
+	MaxImageAgeDays          *int
+	RequireLatestScanned     *bool
+	Actor                    string
 }
 
 // Apply returns the settings with the signal's changes applied, or an error that says what
@@ -86,6 +90,15 @@ func (s SettingsSignal) Apply(cur store.OrgSettings) (store.OrgSettings, error) 
 	if s.KeepLatest != nil {
 		next.Retention.KeepLatest = *s.KeepLatest
 	}
+	if s.FixableSeverityThreshold != nil {
+		next.Compliance.FixableSeverityThreshold = *s.FixableSeverityThreshold
+	}
+	if s.MaxImageAgeDays != nil {
+		next.Compliance.MaxImageAgeDays = *s.MaxImageAgeDays
+	}
+	if s.RequireLatestScanned != nil {
+		next.Compliance.RequireLatestScanned = *s.RequireLatestScanned
+	}
 	if s.Every != nil && s.Cron != nil {
 		return cur, fmt.Errorf("schedule: give either --every or --cron, not both")
 	}
@@ -100,6 +113,9 @@ func (s SettingsSignal) Apply(cur store.OrgSettings) (store.OrgSettings, error) 
 		return cur, err
 	}
 	if err := next.Schedule.Validate(); err != nil {
+		return cur, err
+	}
+	if err := next.Compliance.Validate(); err != nil {
 		return cur, err
 	}
 	return next, nil

@@ -75,13 +75,15 @@ type SyncResult struct {
 
 // Phases of a sync, as the progress query reports them.
 const (
-	PhaseStarting     = "starting"
-	PhaseRepositories = "listing repositories"
-	PhaseTags         = "listing tags"
-	PhaseEvaluating   = "evaluating policy"
-	PhasePersisting   = "persisting decisions"
-	PhasePruning      = "pruning"
-	PhaseDone         = "done"
+	PhaseStarting        = "starting"
+	PhaseRepositories    = "listing repositories"
+	PhaseTags            = "listing tags"
+	PhaseEvaluating      = "evaluating policy"
+	PhasePersisting      = "persisting decisions"
+	PhasePruning         = "pruning"
+	PhaseVulnerabilities = "ingesting vulnerabilities"
+	PhaseCompliance      = "evaluating compliance"
+	PhaseDone            = "done"
 )
 
 // Progress is the sync's state, for `starter sync --wait` and the Temporal UI.
@@ -224,6 +226,20 @@ func (s *syncState) decide(ctx workflow.Context, crawled activities.CompleteCraw
 	if err := workflow.ExecuteActivity(long, acts.Prune, runInput).
 		Get(ctx, &s.progress.Summary); err != nil {
 		return SyncResult{}, err
+	}
+	// Histories recorded before vulnerability ingestion existed end after Prune.
+	if workflow.GetVersion(ctx, "vulnerabilities", workflow.DefaultVersion, 1) == 1 {
+		s.progress.Phase = PhaseVulnerabilities
+		ingest := workflow.WithActivityOptions(ctx, activityOptions(time.Hour, time.Minute))
+		if err := workflow.ExecuteActivity(ingest, acts.IngestVulnerabilities, runInput).
+			Get(ctx, nil); err != nil {
+			return SyncResult{}, err
+		}
+		s.progress.Phase = PhaseCompliance
+		if err := workflow.ExecuteActivity(long, acts.EvaluateCompliance, runInput).
+			Get(ctx, nil); err != nil {
+			return SyncResult{}, err
+		}
 	}
 	s.progress.Phase = PhaseDone
 	return SyncResult{RunID: in.RunID, Repositories: crawled.Repositories, Tags: crawled.Tags,

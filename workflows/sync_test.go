@@ -58,6 +58,12 @@ func TestSyncRunsEveryStepInOrder(t *testing.T) {
 	env.OnActivity(acts.Prune, mock.Anything, activities.RunInput{RunID: 7}).Return(
 		store.Summary{Scan: 2, Retain: 4, Prune: 6}, nil).Run(
 		func(mock.Arguments) { order = append(order, "prune") })
+	env.OnActivity(acts.IngestVulnerabilities, mock.Anything, activities.RunInput{RunID: 7}).
+		Return(activities.IngestResult{}, nil).Run(
+		func(mock.Arguments) { order = append(order, "ingest") })
+	env.OnActivity(acts.EvaluateCompliance, mock.Anything, activities.RunInput{RunID: 7}).
+		Return(activities.ComplianceResult{}, nil).Run(
+		func(mock.Arguments) { order = append(order, "compliance") })
 
 	env.ExecuteWorkflow(workflows.SyncWorkflow, workflows.SyncInput{OrganizationID: 1,
 		BatchSize: 4, Concurrency: 2})
@@ -68,7 +74,8 @@ func TestSyncRunsEveryStepInOrder(t *testing.T) {
 	require.Equal(t, workflows.SyncResult{RunID: 7, Repositories: 10, Tags: 12,
 		Summary: store.Summary{Scan: 2, Retain: 4, Prune: 6}}, res)
 	require.ElementsMatch(t, []int{0, 4, 8}, offsets)
-	require.Equal(t, []string{"complete", "evaluate", "persist", "prune"}, order)
+	require.Equal(t, []string{"complete", "evaluate", "persist", "prune", "ingest",
+		"compliance"}, order)
 }
 
 func TestFailedCrawlNeverPrunes(t *testing.T) {
@@ -132,6 +139,10 @@ func TestResumedCrawlFinishes(t *testing.T) {
 	env.OnActivity(acts.EvaluatePolicy, mock.Anything, mock.Anything).Return(store.Summary{}, nil)
 	env.OnActivity(acts.PersistDecisions, mock.Anything, mock.Anything).Return(0, nil)
 	env.OnActivity(acts.Prune, mock.Anything, mock.Anything).Return(store.Summary{}, nil)
+	env.OnActivity(acts.IngestVulnerabilities, mock.Anything, mock.Anything).Return(
+		activities.IngestResult{}, nil)
+	env.OnActivity(acts.EvaluateCompliance, mock.Anything, mock.Anything).Return(
+		activities.ComplianceResult{}, nil)
 
 	// A continued execution: StartRun and ListRepositories have no expectation, so calling
 	// them again would fail the test.

@@ -50,6 +50,8 @@ type Config struct {
 	// Limiter is optional: when set, every request (retries included) first waits for it, so
 	// callers that share one limiter per host keep to a request rate Quay tolerates.
 	Limiter Limiter
+	// Observer is optional: when set, it sees every attempt, for traces and metrics.
+	Observer Observer
 }
 
 // Limiter paces requests; golang.org/x/time/rate.Limiter is one.
@@ -65,6 +67,7 @@ type Client struct {
 	maxAttempts            int
 	minBackoff, maxBackoff time.Duration
 	limiter                Limiter
+	observer               Observer
 	// wait sleeps between attempts; tests replace it to observe backoffs without sleeping.
 	wait func(ctx context.Context, d time.Duration) error
 }
@@ -85,6 +88,7 @@ func New(cfg Config) (*Client, error) {
 		minBackoff:  defaultMinBackoff,
 		maxBackoff:  defaultMaxBackoff,
 		limiter:     cfg.Limiter,
+		observer:    cfg.Observer,
 		wait:        sleep,
 	}
 	if cfg.MaxAttempts < 0 || cfg.MinBackoff < 0 || cfg.MaxBackoff < 0 {
@@ -142,6 +146,7 @@ func (t *authTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 var (
 	errTooManyRedirects = fmt.Errorf("stopped after %d redirects", maxRedirects)
 	errDowngrade        = errors.New("refused a redirect from https to http")
+	errCrossHost        = errors.New("refused a redirect to another host")
 )
 
 // checkRedirect follows at most maxRedirects redirects and never from https to plain http.
@@ -151,6 +156,11 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
 		return errDowngrade
+	}
+	// The token is never sent to another host, and an answer from one is not Quay's answer
+	// to the token, so the client does not follow such a redirect at all.
+	if req.URL.Host != via[0].URL.Host {
+		return fmt.Errorf("%w (%s)", errCrossHost, req.URL.Host)
 	}
 	return nil
 }

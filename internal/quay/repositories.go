@@ -39,7 +39,9 @@ func (c *Client) Repositories(
 	if err := checkSegment("namespace", namespace, namespace); err != nil {
 		return RepositoryPage{}, err
 	}
-	query := url.Values{"namespace": {namespace}, "last_modified": {"true"}}
+	// public=true: without it Quay omits the namespace's public repositories that the user
+	// has no explicit permission on; the namespace filter still applies.
+	query := url.Values{"namespace": {namespace}, "last_modified": {"true"}, "public": {"true"}}
 	if nextPage != "" {
 		query.Set("next_page", nextPage)
 	}
@@ -66,6 +68,10 @@ func (c *Client) Repositories(
 		for i, r := range *body.Repositories {
 			if r.Namespace == "" || r.Name == "" {
 				return malformed(`repository %d has no "namespace" or "name"`, i)
+			}
+			if hasControl(r.Name) {
+				return malformed("repository %d has a name with control characters: %q", i,
+					r.Name)
 			}
 		}
 		if nextPage == "" && len(*body.Repositories) == 0 {

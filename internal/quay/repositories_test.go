@@ -19,7 +19,7 @@ func TestRepositories(t *testing.T) {
 		{"namespace": "acme", "name": "old", "is_public": false, "state": null}],
 		"next_page": "gAAAAABmV0-x_y=="}`
 	hs := newHarness(t, expect(t, "/api/v1/repository",
-		"last_modified=true&namespace=acme&next_page=gAAAAABmV0-prev%3D%3D", body))
+		"last_modified=true&namespace=acme&next_page=gAAAAABmV0-prev%3D%3D&public=true", body))
 	page, err := hs.c.Repositories(context.Background(), "acme", "gAAAAABmV0-prev==")
 	if err != nil {
 		t.Fatalf("Repositories: %v", err)
@@ -63,7 +63,7 @@ func TestRepositoriesShape(t *testing.T) {
 		{name: "no name", body: `{"repositories": [{"namespace": "acme"}]}`,
 			kind: KindMalformed, want: `repository 0 has no "namespace" or "name"`},
 		{name: "empty first page", body: `{"repositories": []}`, kind: KindEmptyNamespace,
-			want: `namespace=acme: namespace "acme" lists no repositories: it is empty, the ` +
+			want: `namespace=acme&public=true: namespace "acme" lists no repositories: it is empty, the ` +
 				"token's user cannot see its repositories, or the token is invalid or " +
 				"expired (Quay answers a bad token with an empty list); check the token " +
 				"with WhoAmI"},

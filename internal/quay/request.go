@@ -46,7 +46,7 @@ func (c *Client) get(ctx context.Context, cl call, out any, check func() *Error)
 		u += "?" + cl.query.Encode()
 	}
 	for attempt := 1; ; attempt++ {
-		e := c.once(ctx, cl, u, out, check)
+		e := c.once(ctx, cl, u, attempt, out, check)
 		if e == nil {
 			return nil
 		}
@@ -63,8 +63,9 @@ func (c *Client) get(ctx context.Context, cl call, out any, check func() *Error)
 	}
 }
 
-// once sends the call a single time.
-func (c *Client) once(ctx context.Context, cl call, u string, out any, check func() *Error) *Error {
+// once sends the call a single time, as the given attempt.
+func (c *Client) once(ctx context.Context, cl call, u string, attempt int, out any,
+	check func() *Error) (e *Error) {
 	fail := func(e *Error) *Error {
 		e.Method, e.URL = http.MethodGet, u
 		return e
@@ -81,11 +82,15 @@ func (c *Client) once(ctx context.Context, cl call, u string, out any, check fun
 				"request rate limit", Err: err})
 		}
 	}
+	status := 0
+	req, done := c.observe(req, cl, attempt)
+	defer func() { done(status, e) }()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fail(c.transportError(err))
 	}
 	defer resp.Body.Close()
+	status = resp.StatusCode
 	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
 	limit := cl.limit
 	switch {

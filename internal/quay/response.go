@@ -176,9 +176,11 @@ func (c *Client) transportError(err error) *Error {
 		fix: "check the host URL and the network, or " + retryFix}
 	var cert *tls.CertificateVerificationError
 	switch {
-	case errors.Is(err, errTooManyRedirects), errors.Is(err, errDowngrade):
+	case errors.Is(err, errTooManyRedirects), errors.Is(err, errDowngrade),
+		errors.Is(err, errCrossHost):
 		e.Kind, e.problem, e.fix = KindMalformed, "the host redirected the request",
-			"check the host URL and any proxy in front of Quay"
+			"check the host URL (give the address Quay answers on) and any proxy in front "+
+				"of Quay"
 	case errors.As(err, &cert):
 		e.Kind, e.problem = KindBadRequest, "the host's TLS certificate could not be verified"
 		e.fix = "check the host name, or add the registry's CA to the system trust store"

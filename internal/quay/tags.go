@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 )
 
 const (
@@ -116,8 +118,17 @@ func (c *Client) tagPage(
 			return malformed("the body is page %d, not the page %d asked for", *body.Page, page)
 		}
 		for i, t := range *body.Tags {
-			if t.Name == "" || t.ManifestDigest == "" {
+			switch {
+			case t.Name == "" || t.ManifestDigest == "":
 				return malformed(`tag %d has no "name" or "manifest_digest"`, i)
+			case hasControl(t.Name):
+				return malformed("tag %d has a name with control characters: %q", i, t.Name)
+			case !digestPattern.MatchString(t.ManifestDigest):
+				return malformed("tag %q has manifest_digest %q, which is not a digest", t.Name,
+					t.ManifestDigest)
+			case !plausibleTime(t.StartTS) || !plausibleTime(t.EndTS):
+				return malformed("tag %q has a start_ts or end_ts outside the years 1970-9999",
+					t.Name)
 			}
 		}
 		return nil
@@ -220,3 +231,13 @@ func dedupeTags(rows []Tag, seen map[string]time.Time) []Tag {
 	}
 	return fresh
 }
+
+// hasControl reports whether a registry-supplied name holds control characters, which Quay's
+// name rules never allow and which would reach terminals and files as escape sequences.
+func hasControl(s string) bool { return strings.IndexFunc(s, unicode.IsControl) >= 0 }
+
+// maxUnix is the last second of the year 9999, where RFC 3339 ends.
+const maxUnix = 253402300799
+
+// plausibleTime accepts an absent Unix time or one within RFC 3339's years.
+func plausibleTime(ts *int64) bool { return ts == nil || (*ts >= 0 && *ts <= maxUnix) }

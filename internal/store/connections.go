@@ -12,6 +12,7 @@ import (
 	"quaykeeper/internal/policy"
 	"quaykeeper/internal/schedule"
 	"quaykeeper/internal/secret"
+	"quaykeeper/internal/vuln"
 )
 
 // Connection is a Quay instance quaykeeper reads with a stored token.
@@ -184,12 +185,19 @@ type Organization struct {
 	Name         string
 	Settings     policy.Settings
 	Schedule     schedule.Spec
+	Compliance   vuln.ComplianceSettings
 	Paused       bool
+}
+
+// OrgSettings returns what an operator can change about the organization.
+func (o Organization) OrgSettings() OrgSettings {
+	return OrgSettings{Retention: o.Settings, Schedule: o.Schedule, Compliance: o.Compliance}
 }
 
 const organizationQuery = `
 	SELECT o.id, o.connection_id, c.host, o.name, o.tag_regex, o.age_threshold_months,
-		o.keep_latest, o.schedule_every_seconds, o.schedule_cron, o.paused
+		o.keep_latest, o.schedule_every_seconds, o.schedule_cron, o.paused,
+		o.fixable_severity_threshold, o.max_image_age_days, o.require_latest_scanned
 	FROM organizations o JOIN connections c ON c.id = o.connection_id`
 
 func scanOrganizations(rows pgx.Rows) ([]Organization, error) {
@@ -198,7 +206,8 @@ func scanOrganizations(rows pgx.Rows) ([]Organization, error) {
 		var everySeconds int64
 		err := row.Scan(&o.ID, &o.ConnectionID, &o.Host, &o.Name, &o.Settings.TagRegex,
 			&o.Settings.AgeThresholdMonths, &o.Settings.KeepLatest, &everySeconds,
-			&o.Schedule.Cron, &o.Paused)
+			&o.Schedule.Cron, &o.Paused, &o.Compliance.FixableSeverityThreshold,
+			&o.Compliance.MaxImageAgeDays, &o.Compliance.RequireLatestScanned)
 		if o.Schedule.Cron == "" {
 			o.Schedule.Every = time.Duration(everySeconds) * time.Second
 		}
@@ -239,11 +248,12 @@ func (s *Store) FindOrganization(ctx context.Context, name, host string) (Organi
 		return Organization{}, err
 	}
 	var found []Organization
-	var known []string
+	var known, hosts []string
 	for _, o := range all {
 		known = append(known, o.Name+" ("+o.Host+")")
 		if o.Name == name && (host == "" || o.Host == host) {
 			found = append(found, o)
+			hosts = append(hosts, o.Host)
 		}
 	}
 	switch {
@@ -251,7 +261,7 @@ func (s *Store) FindOrganization(ctx context.Context, name, host string) (Organi
 		return found[0], nil
 	case len(found) > 1:
 		return Organization{}, fmt.Errorf("organization %q is known on several hosts; "+
-			"choose one with --host: %s", name, strings.Join(known, ", "))
+			"choose one with --host: %s", name, strings.Join(hosts, ", "))
 	case len(all) == 0:
 		return Organization{}, fmt.Errorf("unknown organization %q: no Quay is connected yet; "+
 			"run `starter connect --host URL` first", name)

@@ -207,7 +207,6 @@ func (s *Store) Prune(ctx context.Context, runID int64) (int, error) {
 	if !run.CrawlComplete {
 		return 0, fmt.Errorf("prune run %d: its crawl is not complete; nothing was pruned", runID)
 	}
-	// Later: findings recorded for a pruned tag's digest alone go with it here.
 	return s.applyDecisions(ctx, runID, `d.decision = 'prune'`)
 }
 

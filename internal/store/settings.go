@@ -9,12 +9,14 @@ import (
 
 	"quaykeeper/internal/policy"
 	"quaykeeper/internal/schedule"
+	"quaykeeper/internal/vuln"
 )
 
 // OrgSettings is everything an operator can change about one organization.
 type OrgSettings struct {
-	Retention policy.Settings `json:"retention"`
-	Schedule  schedule.Spec   `json:"schedule"`
+	Retention  policy.Settings         `json:"retention"`
+	Schedule   schedule.Spec           `json:"schedule"`
+	Compliance vuln.ComplianceSettings `json:"compliance"`
 }
 
 // SettingsChange is one recorded change of an organization's settings.
@@ -39,13 +41,16 @@ func (s *Store) UpdateSettings(ctx context.Context, orgID int64, next OrgSetting
 		if len(orgs) == 0 {
 			return ErrNotFound
 		}
-		old = OrgSettings{Retention: orgs[0].Settings, Schedule: orgs[0].Schedule}
+		old = orgs[0].OrgSettings()
 		sched := next.Schedule.Normalize()
 		r := next.Retention
 		if _, err := tx.Exec(ctx, `UPDATE organizations SET tag_regex = $2,
 			age_threshold_months = $3, keep_latest = $4, schedule_every_seconds = $5,
 			schedule_cron = $6 WHERE id = $1`, orgID, r.TagRegex, r.AgeThresholdMonths,
 			r.KeepLatest, max(int64(sched.Every.Seconds()), 1), sched.Cron); err != nil {
+			return err
+		}
+		if err := setCompliance(ctx, tx, orgID, next.Compliance); err != nil {
 			return err
 		}
 		oldJSON, _ := json.Marshal(old)
