@@ -55,6 +55,13 @@ if ! "$bin/temporal" operator cluster health --address "$temporal_addr" >/dev/nu
     --address "$temporal_addr"
 fi
 
+# The search attributes every sync carries; creating them again is harmless, and a state file
+# from before they existed gets them too.
+for attr in QuayHost QuayOrganization; do
+  "$bin/temporal" operator search-attribute create --address "$temporal_addr" \
+    --name "$attr" --type Keyword >/dev/null 2>&1 || true
+done
+
 # A sample organization for the simulator, generated once with its own token.
 if [ ! -s "$state/sample.json" ]; then
   (umask 077; od -An -tx1 -N20 /dev/urandom | tr -d ' \n' > "$state/sample.token")
@@ -62,23 +69,39 @@ if [ ! -s "$state/sample.json" ]; then
     --seed 1 --token-file "$state/sample.token"
 fi
 
+# alive NAME: the process started for NAME is still running (it did not fail to bind).
+alive() { kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
+
 stop_pid quaysim
 setsid nohup "$bin/quaysim" --data "$state/sample.json" --listen "$sim_addr" \
   >"$state/quaysim.log" 2>&1 &
 echo $! > "$state/quaysim.pid"
 wait_for "the Quay simulator" curl -s -o /dev/null "http://$sim_addr/api/v1/user/"
+sleep 0.5
+if ! alive quaysim; then
+  echo "run: the simulator could not start on $sim_addr (is the port taken? set" \
+    "QUAYSIM_LISTEN):" >&2
+  tail -n 5 "$state/quaysim.log" >&2
+  exit 1
+fi
 
 stop_pid worker
 setsid nohup "$bin/worker" >"$state/worker.log" 2>&1 &
 echo $! > "$state/worker.pid"
+sleep 1
+if ! alive worker; then
+  echo "run: the worker stopped at start:" >&2
+  tail -n 5 "$state/worker.log" >&2
+  exit 1
+fi
+host="http://$sim_addr"
 
-QUAY_TOKEN=$(cat "$state/sample.token") "$bin/starter" connect --host "http://$sim_addr" \
-  --allow-http
-"$bin/starter" sync --org "$org" --wait
-"$bin/starter" report --org "$org"
-"$bin/starter" vulns --org "$org" --min-severity High | head -n 25
-# compliance exits 1 when an image fails, which the sample's images do on purpose.
-"$bin/starter" compliance --org "$org" | tail -n 15 || true
+QUAY_TOKEN=$(cat "$state/sample.token") "$bin/starter" connect --host "$host" --allow-http
+"$bin/starter" sync --org "$org" --host "$host" --wait
+"$bin/starter" report --org "$org" --host "$host"
+{ "$bin/starter" vulns --org "$org" --host "$host" --min-severity High || true; } | head -n 25
+# compliance exits 1 when an image fails, which some of the sample's images do.
+{ "$bin/starter" compliance --org "$org" --host "$host" || true; } | tail -n 15
 "$bin/starter" status
 
 cat <<MSG

@@ -40,6 +40,9 @@ func run() error {
 	if err := config.Load(&cfg); err != nil {
 		return err
 	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	log, err := cfg.Log.NewLogger()
 	if err != nil {
 		return err

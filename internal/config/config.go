@@ -57,6 +57,21 @@ type Worker struct {
 	TraceStdout bool `envconfig:"QUAYKEEPER_TRACE_STDOUT" default:"false"`
 }
 
+// Validate checks the worker's numbers, naming the variable to fix.
+func (w Worker) Validate() error {
+	switch {
+	case w.ActivityConcurrency < 1:
+		return fmt.Errorf("QUAYKEEPER_ACTIVITY_CONCURRENCY=%d: give at least 1",
+			w.ActivityConcurrency)
+	case w.QuayTimeout <= 0:
+		return fmt.Errorf("QUAYKEEPER_QUAY_TIMEOUT=%s: give a positive duration such as 30s",
+			w.QuayTimeout)
+	case w.QuayRPS < 0:
+		return fmt.Errorf("QUAYKEEPER_QUAY_RPS=%g: give 0 (no bound) or more", w.QuayRPS)
+	}
+	return nil
+}
+
 // Starter is the command-line client's configuration.
 type Starter struct {
 	Database Database
