@@ -29,17 +29,28 @@ type StartRunResult struct {
 	Tags         int
 }
 
+// validOrganization loads an organization whose stored settings are valid; invalid ones fail
+// the run at once, since no retry can mend them.
+func (a *Activities) validOrganization(ctx context.Context, id int64) (store.Organization,
+	error) {
+	org, err := a.Store.Organization(ctx, id)
+	if err != nil {
+		return org, err
+	}
+	if err := org.Settings.Validate(); err != nil {
+		return org, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("settings of %s: %v", org.Name, err), ErrTypeInvalidSettings, nil)
+	}
+	return org, nil
+}
+
 // StartRun validates the organization's settings and records the run with a snapshot of
 // them, so that every later failure is recorded on the run. Calling it again for the same
 // workflow execution returns the same run.
 func (a *Activities) StartRun(ctx context.Context, in StartRunInput) (StartRunResult, error) {
-	org, err := a.Store.Organization(ctx, in.OrganizationID)
+	org, err := a.validOrganization(ctx, in.OrganizationID)
 	if err != nil {
 		return StartRunResult{}, err
-	}
-	if err := org.Settings.Validate(); err != nil {
-		return StartRunResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("settings of %s: %v", org.Name, err), ErrTypeInvalidSettings, nil)
 	}
 	info := activity.GetInfo(ctx)
 	run, err := a.Store.StartRun(ctx, org.ID, info.WorkflowExecution.ID,
@@ -56,13 +67,9 @@ func (a *Activities) StartRun(ctx context.Context, in StartRunInput) (StartRunRe
 // crawl with its current settings. Without a complete crawl there is nothing to decide on.
 func (a *Activities) StartReevaluation(ctx context.Context, in StartRunInput) (StartRunResult,
 	error) {
-	org, err := a.Store.Organization(ctx, in.OrganizationID)
+	org, err := a.validOrganization(ctx, in.OrganizationID)
 	if err != nil {
 		return StartRunResult{}, err
-	}
-	if err := org.Settings.Validate(); err != nil {
-		return StartRunResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("settings of %s: %v", org.Name, err), ErrTypeInvalidSettings, nil)
 	}
 	info := activity.GetInfo(ctx)
 	run, err := a.Store.StartReevaluation(ctx, org.ID, info.WorkflowExecution.ID,

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"slices"
 	"testing"
@@ -152,8 +153,9 @@ func TestPrometheusServesPipelineMetrics(t *testing.T) {
 		for _, b := range hist.GetBucket() {
 			bounds = append(bounds, b.GetUpperBound())
 		}
-		if !slices.Equal(bounds, secondsBuckets) {
-			t.Errorf("%s has buckets %v, want %v", h.name, bounds, secondsBuckets)
+		want := append(slices.Clone(secondsBuckets), math.Inf(1))
+		if !slices.Equal(bounds, want) {
+			t.Errorf("%s has buckets %v, want %v", h.name, bounds, want)
 		}
 	}
 	if _, ok := got["go_goroutines"]; !ok {
