@@ -19,6 +19,7 @@ import (
 	"quaykeeper/internal/quay"
 	"quaykeeper/internal/secret"
 	"quaykeeper/internal/store"
+	"quaykeeper/internal/telemetry"
 )
 
 // Error types of permanent failures. Retrying them cannot help; the workflow's retry policy
@@ -61,6 +62,11 @@ type Activities struct {
 	// QuayRPS bounds the requests per second this worker sends to one Quay host, across all
 	// its activities; 0 means no bound.
 	QuayRPS float64
+
+	// Metrics and QuayObserver are optional: nil records nothing. They count the pipeline's
+	// work and trace and measure every Quay request.
+	Metrics      *telemetry.Metrics
+	QuayObserver quay.Observer
 
 	limitersMu sync.Mutex
 	limiters   map[string]*rate.Limiter
@@ -107,7 +113,7 @@ func (a *Activities) quayClient(ctx context.Context, org store.Organization) (*q
 	client, err := quay.New(quay.Config{
 		Host: conn.Host, Token: token, AllowHTTP: conn.AllowHTTP, HTTPClient: httpClient,
 		MaxAttempts: a.QuayAttempts, MinBackoff: a.QuayMinBackoff, MaxBackoff: a.QuayMaxBackoff,
-		Limiter: a.limiter(conn.Host),
+		Limiter: a.limiter(conn.Host), Observer: a.QuayObserver,
 	})
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(

@@ -235,6 +235,7 @@ func (a *Activities) CrawlTags(ctx context.Context, in CrawlTagsInput) (CrawlTag
 					return err
 				}
 				cur.Result.Tags += len(tags)
+				a.Metrics.TagsCrawled(ctx, len(tags))
 				cur.Page = next
 				activity.RecordHeartbeat(ctx, cur)
 				return nil

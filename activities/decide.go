@@ -130,6 +130,10 @@ func (a *Activities) Prune(ctx context.Context, in RunInput) (store.Summary, err
 	if err := a.Store.FinishRun(ctx, run.ID, sum); err != nil {
 		return store.Summary{}, err
 	}
+	a.Metrics.RunFinished(ctx, run.Kind, store.RunCompleted)
+	a.Metrics.Decided(ctx, string(policy.KindScan), sum.Scan)
+	a.Metrics.Decided(ctx, string(policy.KindRetain), sum.Retain)
+	a.Metrics.Decided(ctx, string(policy.KindPrune), sum.Prune)
 	activity.GetLogger(ctx).Info("run completed", "runId", run.ID, "pruned", n,
 		"droppedFindings", dropped)
 	return sum, nil
@@ -143,5 +147,13 @@ type FailRunInput struct {
 
 // FailRun marks the run failed with the message a person reads in reports.
 func (a *Activities) FailRun(ctx context.Context, in FailRunInput) error {
-	return a.Store.FailRun(ctx, in.RunID, in.Message)
+	run, err := a.Store.Run(ctx, in.RunID)
+	if err != nil {
+		return err
+	}
+	if err := a.Store.FailRun(ctx, in.RunID, in.Message); err != nil {
+		return err
+	}
+	a.Metrics.RunFinished(ctx, run.Kind, store.RunFailed)
+	return nil
 }

@@ -64,27 +64,31 @@ func run() error {
 	}
 	defer st.Close()
 
-	opts := telemetry.Options{ServiceName: "quaykeeper-worker"}
+	opts := telemetry.Options{ServiceName: "quaykeeper-worker", MetricsAddr: cfg.MetricsAddr,
+		Logger: log}
 	if cfg.TraceStdout {
 		opts.Stdout = os.Stdout
 	}
-	tracing, err := telemetry.Setup(opts)
+	tel, err := telemetry.Setup(opts)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := tracing.Shutdown(flushCtx); err != nil {
-			log.Warn("could not flush spans", "error", err)
+		if err := tel.Shutdown(flushCtx); err != nil {
+			log.Warn("could not flush telemetry", "error", err)
 		}
 	}()
+	log.Info("telemetry", "traces", tel.TraceExporters, "metrics", tel.MetricExporters,
+		"prometheus", tel.MetricsAddr())
 
 	tc, err := client.DialContext(ctx, client.Options{
-		HostPort:     cfg.Temporal.Address,
-		Namespace:    cfg.Temporal.Namespace,
-		Logger:       tlog.NewStructuredLogger(log),
-		Interceptors: []interceptor.ClientInterceptor{tracing.Interceptor},
+		HostPort:       cfg.Temporal.Address,
+		Namespace:      cfg.Temporal.Namespace,
+		Logger:         tlog.NewStructuredLogger(log),
+		Interceptors:   []interceptor.ClientInterceptor{tel.Interceptor},
+		MetricsHandler: tel.MetricsHandler,
 	})
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s (is it running? set TEMPORAL_ADDRESS): %w",
@@ -96,7 +100,8 @@ func run() error {
 		MaxConcurrentActivityExecutionSize: cfg.ActivityConcurrency,
 	})
 	workflows.Register(w, &activities.Activities{Store: st, Box: box, Temporal: tc,
-		TaskQueue: cfg.Temporal.TaskQueue, QuayTimeout: cfg.QuayTimeout, QuayRPS: cfg.QuayRPS})
+		TaskQueue: cfg.Temporal.TaskQueue, QuayTimeout: cfg.QuayTimeout, QuayRPS: cfg.QuayRPS,
+		Metrics: tel.Metrics, QuayObserver: tel.QuayObserver})
 	if cfg.WebAddr != "" {
 		screen := web.New(st, web.Options{TemporalUIURL: cfg.Temporal.UIURL,
 			Namespace: cfg.Temporal.Namespace, Logger: log})

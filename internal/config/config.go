@@ -55,6 +55,8 @@ type Worker struct {
 	WebAddr string `envconfig:"QUAYKEEPER_WEB_ADDR" default:"127.0.0.1:8090"`
 	// TraceStdout prints OpenTelemetry spans to standard output.
 	TraceStdout bool `envconfig:"QUAYKEEPER_TRACE_STDOUT" default:"false"`
+	// MetricsAddr is where the Prometheus endpoint /metrics listens; empty turns it off.
+	MetricsAddr string `envconfig:"QUAYKEEPER_METRICS_ADDR" default:"127.0.0.1:9464"`
 }
 
 // Validate checks the worker's numbers, naming the variable to fix.

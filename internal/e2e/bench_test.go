@@ -76,7 +76,8 @@ func (e *env) startWorkerProcess(extraEnv ...string) *exec.Cmd {
 	cmd := exec.CommandContext(e.ctx, bin)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+e.dbURL, "TEMPORAL_ADDRESS="+e.address,
 		"QUAYKEEPER_TASK_QUEUE="+e.taskQueue, "QUAYKEEPER_SECRET_KEY="+secretKey,
-		"QUAYKEEPER_LOG_LEVEL=warn", "QUAYKEEPER_WEB_ADDR=")
+		"QUAYKEEPER_LOG_LEVEL=warn", "QUAYKEEPER_WEB_ADDR=",
+		"QUAYKEEPER_METRICS_ADDR=")
 	cmd.Env = append(cmd.Env, extraEnv...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs

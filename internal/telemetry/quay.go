@@ -22,7 +22,7 @@ const attrQuayAttempt = attribute.Key("quay.attempt")
 // with its query can reach a span or a metric.
 type quayObserver struct {
 	tracer  trace.Tracer
-	metrics *Metrics
+	metrics *Metrics // not nil
 }
 
 // StartRequest implements quay.Observer.
@@ -36,7 +36,7 @@ func (o quayObserver) StartRequest(ctx context.Context, req quay.RequestInfo) (
 	}
 	ctx, span := o.tracer.Start(ctx, "quay "+req.Method+" "+req.Route,
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(spanAttrs...))
-	if req.Attempt > 1 && o.metrics != nil {
+	if req.Attempt > 1 {
 		o.metrics.quayRetries.Add(ctx, 1,
 			metric.WithAttributes(semconv.URLTemplate(req.Route)))
 	}
@@ -54,9 +54,7 @@ func (o quayObserver) StartRequest(ctx context.Context, req quay.RequestInfo) (
 		}
 		span.SetAttributes(outcome...)
 		span.End()
-		if o.metrics != nil {
-			o.metrics.quayDuration.Record(ctx, elapsed.Seconds(),
-				metric.WithAttributes(append(route, outcome...)...))
-		}
+		o.metrics.quayDuration.Record(ctx, elapsed.Seconds(),
+			metric.WithAttributes(append(route, outcome...)...))
 	}
 }

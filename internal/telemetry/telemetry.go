@@ -119,14 +119,6 @@ func Setup(opts Options) (*Telemetry, error) {
 		meterOpts = append(meterOpts, sdkmetric.WithReader(r))
 	}
 	t.MeterProvider = sdkmetric.NewMeterProvider(meterOpts...)
-	otel.SetTracerProvider(t.TracerProvider)
-	otel.SetMeterProvider(t.MeterProvider)
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(
-		propagation.TraceContext{}, propagation.Baggage{}))
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
-		log.Warn("telemetry export failed", "error", err)
-	}))
-
 	if err := t.instrument(log); err != nil {
 		_ = t.shutdownProviders(ctx)
 		return nil, err
@@ -137,6 +129,15 @@ func Setup(opts Options) (*Telemetry, error) {
 			return nil, err
 		}
 	}
+	// The globals change only once nothing can fail: code that obtained a tracer or meter
+	// from them earlier (the store's tracer, say) then follows these providers.
+	otel.SetTracerProvider(t.TracerProvider)
+	otel.SetMeterProvider(t.MeterProvider)
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(
+		propagation.TraceContext{}, propagation.Baggage{}))
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		log.Warn("telemetry export failed", "error", err)
+	}))
 	return t, nil
 }
 
