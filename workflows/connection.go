@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"quaykeeper/activities"
+	"quaykeeper/internal/schedule"
 	"quaykeeper/internal/store"
 )
 
@@ -160,7 +161,7 @@ func (c *connection) onConnect(s ConnectSignal) error {
 			return strings.Compare(a.Name, b.Name)
 		})
 		for _, o := range added {
-			if err := c.ensureSchedule(c.state.org(o.Name)); err != nil {
+			if err := c.ensureSchedule(o.Name, o.Schedule, o.Paused); err != nil {
 				return err
 			}
 		}
@@ -197,20 +198,29 @@ func (c *connection) onSettings(s SettingsSignal) error {
 	if err != nil {
 		return err
 	}
+	if next == o.Settings {
+		return nil
+	}
+	scheduleFirst := c.scheduleFirst()
+	// The schedule changes first: if Temporal refuses it, nothing is stored or recorded.
+	if scheduleFirst && next.Schedule != o.Settings.Schedule {
+		if err := c.ensureSchedule(o.Name, next.Schedule, o.Paused); err != nil {
+			return err
+		}
+	}
 	if err := workflow.ExecuteActivity(c.ctx, acts.ApplySettings, activities.ApplySettingsInput{
 		OrganizationID: o.OrganizationID, Settings: next, Actor: s.Actor, SignalID: s.ID}).
 		Get(c.ctx, nil); err != nil {
 		return fmt.Errorf("store settings of %s: %w", o.Name, err)
 	}
-	scheduleChanged := next.Schedule != o.Settings.Schedule
-	decisionsChange := next.Retention != o.Settings.Retention ||
-		next.Compliance != o.Settings.Compliance
-	o.Settings = next
-	if scheduleChanged {
-		if err := c.ensureSchedule(o); err != nil {
+	if !scheduleFirst && next.Schedule != o.Settings.Schedule {
+		if err := c.ensureSchedule(o.Name, next.Schedule, o.Paused); err != nil {
 			return err
 		}
 	}
+	decisionsChange := next.Retention != o.Settings.Retention ||
+		next.Compliance != o.Settings.Compliance
+	o.Settings = next
 	if decisionsChange {
 		return c.request(o, store.KindReevaluate)
 	}
@@ -225,12 +235,30 @@ func (c *connection) onPause(s OrgSignal, paused bool) error {
 	if o.Paused == paused {
 		return nil
 	}
+	scheduleFirst := c.scheduleFirst()
+	if scheduleFirst {
+		if err := c.ensureSchedule(o.Name, o.Settings.Schedule, paused); err != nil {
+			return err
+		}
+	}
 	if err := workflow.ExecuteActivity(c.ctx, acts.SetPaused, activities.SetPausedInput{
 		OrganizationID: o.OrganizationID, Paused: paused}).Get(c.ctx, nil); err != nil {
 		return fmt.Errorf("record pause of %s: %w", o.Name, err)
 	}
+	if !scheduleFirst {
+		if err := c.ensureSchedule(o.Name, o.Settings.Schedule, paused); err != nil {
+			return err
+		}
+	}
 	o.Paused = paused
-	return c.ensureSchedule(o)
+	return nil
+}
+
+// scheduleFirst reports whether this execution changes a schedule before it stores the
+// change, so that a schedule Temporal refuses leaves nothing stored. Histories recorded
+// before that order stored first.
+func (c *connection) scheduleFirst() bool {
+	return workflow.GetVersion(c.ctx, "schedule-first", workflow.DefaultVersion, 1) == 1
 }
 
 func (c *connection) onSyncNow(s OrgSignal) error {
@@ -307,25 +335,24 @@ func (c *connection) request(o *OrgState, kind string) error {
 	return nil
 }
 
-// ensureSchedule creates or updates the organization's schedule to its settings and pause
-// state.
-func (c *connection) ensureSchedule(o *OrgState) error {
+// ensureSchedule creates or updates the organization's schedule to the spec and pause state.
+func (c *connection) ensureSchedule(org string, spec schedule.Spec, paused bool) error {
 	tick, err := json.Marshal(ScheduledSyncInput{
-		ConnectionWorkflowID: ConnectionWorkflowID(c.state.Host), Organization: o.Name})
+		ConnectionWorkflowID: ConnectionWorkflowID(c.state.Host), Organization: org})
 	if err != nil {
 		return fmt.Errorf("encode schedule action: %w", err)
 	}
 	err = workflow.ExecuteActivity(c.ctx, acts.EnsureSchedule, activities.ScheduleInput{
-		ID: ScheduleID(c.state.Host, o.Name), Spec: o.Settings.Schedule, Paused: o.Paused,
+		ID: ScheduleID(c.state.Host, org), Spec: spec, Paused: paused,
 		Workflow: ScheduledSyncName, WorkflowID: "quay-scheduled/" + hostKey(c.state.Host) +
-			"/" + o.Name, Input: tick,
-		Note: fmt.Sprintf("syncs of %s on %s", o.Name, c.state.Host)}).Get(c.ctx, nil)
+			"/" + org, Input: tick,
+		Note: fmt.Sprintf("syncs of %s on %s", org, c.state.Host)}).Get(c.ctx, nil)
 	if err != nil {
 		var appErr *temporal.ApplicationError
 		if errors.As(err, &appErr) {
-			return fmt.Errorf("schedule of %s: %s", o.Name, appErr.Message())
+			return fmt.Errorf("schedule of %s: %s", org, appErr.Message())
 		}
-		return fmt.Errorf("schedule of %s: %w", o.Name, err)
+		return fmt.Errorf("schedule of %s: %w", org, err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"quaykeeper/internal/schedule"
 	"quaykeeper/internal/store"
 )
 
@@ -103,6 +104,10 @@ func (s SettingsSignal) Apply(cur store.OrgSettings) (store.OrgSettings, error) 
 		return cur, fmt.Errorf("schedule: give either --every or --cron, not both")
 	}
 	if s.Every != nil {
+		if *s.Every <= 0 {
+			return cur, fmt.Errorf("schedule: every must be from %s to %s, got %s",
+				schedule.MinEvery, schedule.MaxEvery, *s.Every)
+		}
 		next.Schedule.Every, next.Schedule.Cron = *s.Every, ""
 	}
 	if s.Cron != nil {

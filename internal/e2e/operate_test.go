@@ -222,3 +222,23 @@ func TestRevokedTokenNeedsRotationThenSyncsAgain(t *testing.T) {
 		}
 	}
 }
+
+func TestSettingsChangedDuringASyncApplyAfterIt(t *testing.T) {
+	e := newEnv(t, sampleDataset(time.Now()))
+	e.connect()
+	e.mustStarter("sync", "--org", "acme", "--wait")
+	e.sim.SetFaults(quaysim.Faults{Latency: 300 * time.Millisecond})
+	e.mustStarter("sync", "--org", "acme")
+	e.eventually(func() bool {
+		return e.sqlCount(`SELECT count(*) FROM runs WHERE status = 'running'`) == 1
+	}, "the second sync is running")
+	e.mustStarter("settings", "--org", "acme", "--keep-latest", "3")
+	e.eventually(func() bool {
+		return e.sqlCount(`SELECT count(*) FROM runs WHERE kind = 'reevaluate'
+			AND status = 'completed' AND keep_latest = 3`) == 1
+	}, "the re-evaluation asked for during the sync runs after it")
+	require.Equal(t, 3, e.report("acme").Settings.KeepLatest)
+	require.Zero(t, e.sqlCount(`SELECT count(*) FROM runs a JOIN runs b
+		ON a.organization_id = b.organization_id AND a.id < b.id
+		WHERE b.started_at < coalesce(a.finished_at, 'infinity')`), "no overlapping runs")
+}
