@@ -48,8 +48,8 @@ func (a *Activities) StartWorkflow(ctx context.Context, in StartWorkflowInput) (
 		// Without this the SDK hands back the running execution as if it had started one,
 		// and a run asked for meanwhile would be lost instead of pending.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    SearchAttributes(in.Host, in.Organization),
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:                    SearchAttributes(in.Host, in.Organization),
 	}, in.Workflow, in.Input)
 	var running *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
