@@ -45,11 +45,12 @@ func (a *Activities) StartWorkflow(ctx context.Context, in StartWorkflowInput) (
 		ID:                       in.ID,
 		TaskQueue:                a.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:    SearchAttributes(in.Host, in.Organization),
+
 		// Without this the SDK hands back the running execution as if it had started one,
 		// and a run asked for meanwhile would be lost instead of pending.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:                    SearchAttributes(in.Host, in.Organization),
 	}, in.Workflow, in.Input)
 	var running *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
