@@ -52,7 +52,8 @@ func TestHistoriesReplay(t *testing.T) {
 			require.NoError(t, err)
 			events = append(events, ev)
 		}
-		name := ex.Type.Name + "-" + ex.Status.String() + "-" + ex.Execution.RunId[len(ex.Execution.RunId)-8:]
+		runID := ex.Execution.RunId
+		name := ex.Type.Name + "-" + ex.Status.String() + "-" + runID[len(runID)-8:]
 		histories[strings.ToLower(name)] = &historypb.History{Events: events}
 	}
 	require.GreaterOrEqual(t, len(histories), 4, "sync, re-evaluation, failed sync, connection")

@@ -51,14 +51,14 @@ type Run struct {
 	Error          string
 }
 
-const runColumns = `id, kind, coalesce(crawl_run_id, id), organization_id, workflow_id, workflow_run_id, status, evaluated_at,
-	started_at, finished_at, tag_regex, age_threshold_months, keep_latest, crawl_complete,
+const runColumns = `id, kind, coalesce(crawl_run_id, id), organization_id, workflow_id,
+	workflow_run_id, status, evaluated_at, started_at, finished_at, tag_regex, age_threshold_months, keep_latest, crawl_complete,
 	repositories, tags, scan, retain, prune, coalesce(error, '')`
 
 func scanRun(row pgx.Row) (Run, error) {
 	var r Run
-	err := row.Scan(&r.ID, &r.Kind, &r.CrawlRunID, &r.OrganizationID, &r.WorkflowID, &r.WorkflowRunID, &r.Status,
-		&r.EvaluatedAt, &r.StartedAt, &r.FinishedAt, &r.Settings.TagRegex,
+	err := row.Scan(&r.ID, &r.Kind, &r.CrawlRunID, &r.OrganizationID, &r.WorkflowID,
+		&r.WorkflowRunID, &r.Status, &r.EvaluatedAt, &r.StartedAt, &r.FinishedAt, &r.Settings.TagRegex,
 		&r.Settings.AgeThresholdMonths, &r.Settings.KeepLatest, &r.CrawlComplete,
 		&r.Repositories, &r.Tags, &r.Summary.Scan, &r.Summary.Retain, &r.Summary.Prune, &r.Error)
 	if err == pgx.ErrNoRows {
