@@ -113,12 +113,29 @@ func (a *app) orgCommand(ctx context.Context, name string, args []string) (store
 	if err := parseFlags(fs, args); err != nil {
 		return store.Organization{}, store.Connection{}, err
 	}
-	org, err := a.findOrg(ctx, *orgName, *host)
+	return a.activeOrg(ctx, *orgName, *host)
+}
+
+// activeOrg finds an organization that changes may be asked for: not dropped, on a
+// connection that is not disconnected.
+func (a *app) activeOrg(ctx context.Context, name, host string) (store.Organization,
+	store.Connection, error) {
+	org, err := a.findOrg(ctx, name, host)
 	if err != nil {
 		return org, store.Connection{}, err
 	}
 	conn, err := a.store.Connection(ctx, org.ConnectionID)
-	return org, conn, err
+	switch {
+	case err != nil:
+		return org, conn, err
+	case conn.NeedsTokenReason == store.Disconnected:
+		return org, conn, fmt.Errorf("%s was disconnected: connect it again with `starter "+
+			"connect --host %s`; its reports stay readable", conn.Host, conn.Host)
+	case org.Dropped:
+		return org, conn, fmt.Errorf("%s was dropped from %s: connect again with a token "+
+			"that sees it to bring it back; its reports stay readable", org.Name, conn.Host)
+	}
+	return org, conn, nil
 }
 
 // pause or resume an organization's scheduled syncs.
@@ -156,8 +173,19 @@ func (a *app) syncNow(ctx context.Context, args []string) error {
 		return err
 	}
 	sig := workflows.OrgSignal{Organization: org.Name, Actor: actor()}
+	sent := time.Now().Add(-100 * time.Millisecond)
 	if err := a.signalConnection(ctx, conn, workflows.SignalSyncNow, sig); err != nil {
 		return err
+	}
+	// The workflow refuses a paused organization or a rejected token at once; give it a
+	// moment to say so.
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		st, err := a.connectionState(ctx, conn.Host)
+		if r := st.LastRejected; err == nil && r != nil && r.Signal == workflows.SignalSyncNow &&
+			r.Organization == org.Name && r.At.After(sent) {
+			return fmt.Errorf("the workflow refused the sync: %s", r.Reason)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	id := workflows.WorkflowID(org.Host, org.Name)
 	fmt.Fprintf(a.out, "Asked for a sync of %s: workflow %s\n  %s\n", org.Name, id,

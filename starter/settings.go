@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"quaykeeper/internal/store"
 	"quaykeeper/workflows"
 )
 
@@ -55,7 +56,7 @@ func (a *app) settings(ctx context.Context, args []string) error {
 			"--keep-latest, --every, --cron, --fixable-severity, --max-image-age-days or "+
 			"--require-latest-scanned: %w", errUsage)
 	}
-	org, err := a.findOrg(ctx, *orgName, *host)
+	org, conn, err := a.activeOrg(ctx, *orgName, *host)
 	if err != nil {
 		return err
 	}
@@ -63,10 +64,6 @@ func (a *app) settings(ctx context.Context, args []string) error {
 	next, err := sig.Apply(org.OrgSettings())
 	if err != nil {
 		return fmt.Errorf("settings of %s: %v: %w", org.Name, err, errUsage)
-	}
-	conn, err := a.store.Connection(ctx, org.ConnectionID)
-	if err != nil {
-		return err
 	}
 	if err := a.signalConnection(ctx, conn, workflows.SignalSettings, sig); err != nil {
 		return err
@@ -112,6 +109,10 @@ func (a *app) rotateToken(ctx context.Context, args []string) error {
 	old, err := a.connectionByURL(ctx, *hostFlag)
 	if err != nil {
 		return err
+	}
+	if old.NeedsTokenReason == store.Disconnected {
+		return fmt.Errorf("%s was disconnected: connect it again with `starter connect "+
+			"--host %s`", old.Host, old.Host)
 	}
 	client, user, token, err := a.checkToken(ctx, old.Host, old.AllowHTTP, *tokenStdin)
 	if err != nil {
@@ -178,7 +179,7 @@ func (a *app) disconnect(ctx context.Context, args []string) error {
 	deadline := time.Now().Add(stateWait)
 	for {
 		c, err := a.store.Connection(ctx, conn.ID)
-		if err == nil && c.NeedsTokenReason == "disconnected" {
+		if err == nil && c.NeedsTokenReason == store.Disconnected {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -110,9 +110,10 @@ func (a *app) status(ctx context.Context, args []string) error {
 	}
 	for _, c := range conns {
 		cs := ConnectionStatus{Host: c.Host, User: c.Username, TokenName: c.TokenName,
-			NeedsToken: c.NeedsToken, NeedsTokenReason: c.NeedsTokenReason, Workflow: "running",
-			Organizations: []OrgStatus{}}
+			NeedsToken: c.NeedsToken, NeedsTokenReason: c.NeedsTokenReason,
+			Workflow: "unknown: Temporal is unreachable", Organizations: []OrgStatus{}}
 		if tc != nil {
+			cs.Workflow = "running"
 			if state, err := a.connectionState(ctx, c.Host); err != nil {
 				cs.Workflow = "not running: " + err.Error()
 			} else if r := state.LastRejected; r != nil {

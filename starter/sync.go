@@ -25,9 +25,17 @@ func (a *app) sync(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	org, err := a.findOrg(ctx, *orgName, *host)
+	org, conn, err := a.activeOrg(ctx, *orgName, *host)
 	if err != nil {
 		return err
+	}
+	switch {
+	case conn.NeedsToken:
+		return fmt.Errorf("%s needs a new token (%s): run `starter rotate-token --host %s`",
+			conn.Host, conn.NeedsTokenReason, conn.Host)
+	case org.Paused:
+		return fmt.Errorf("%s is paused: resume it first (starter resume --org %s)", org.Name,
+			org.Name)
 	}
 	tc, err := a.temporal(ctx)
 	if err != nil {

@@ -129,21 +129,32 @@ func TestOperatorJourney(t *testing.T) {
 	// Pause and resume one organization.
 	e.mustStarter("pause", "--org", "beta")
 	require.True(t, e.schedule("beta").Schedule.State.Paused)
-	e.mustStarter("sync-now", "--org", "beta")
-	e.eventually(func() bool {
-		r := e.connectionState().LastRejected
-		return r != nil && r.Signal == workflows.SignalSyncNow && strings.Contains(r.Reason,
-			"paused")
-	}, "a paused organization rejects sync-now")
+	_, errOut, code = e.starter("", "sync-now", "--org", "beta")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "paused", "a paused organization refuses sync-now")
+	r := e.connectionState().LastRejected
+	require.Equal(t, workflows.SignalSyncNow, r.Signal)
 	e.mustStarter("resume", "--org", "beta")
 	require.False(t, e.schedule("beta").Schedule.State.Paused)
 
-	// Dropping an organization deletes its schedule.
+	// Dropping an organization deletes its schedule; its reports stay readable.
+	e.mustStarter("sync", "--org", "gamma", "--wait")
 	e.mustStarter("disconnect", "--host", e.simURL, "--org", "gamma")
 	_, err = e.temporal.ScheduleClient().GetHandle(e.ctx,
 		workflows.ScheduleID(e.simURL, "gamma")).Describe(e.ctx)
 	require.Error(t, err, "gamma's schedule is deleted")
 	require.Len(t, e.status().Connections[0].Organizations, 2)
+	require.NotEmpty(t, e.report("gamma").Decisions)
+	_, errOut, code = e.starter("", "sync", "--org", "gamma")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "was dropped")
+
+	// A disconnected connection refuses changes until it is connected again.
+	e.mustStarter("disconnect", "--host", e.simURL)
+	_, errOut, code = e.starter("", "settings", "--org", "acme", "--keep-latest", "2")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "was disconnected")
+	require.NotEmpty(t, e.report("acme").Decisions, "reports stay readable")
 }
 
 func (e *env) connectionState() workflows.ConnectionState {
@@ -189,17 +200,18 @@ func TestRevokedTokenNeedsRotationThenSyncsAgain(t *testing.T) {
 	require.Equal(t, before, e.report("acme"), "nothing pruned")
 
 	// Scheduled or asked-for syncs are refused until the token is rotated.
-	e.mustStarter("sync-now", "--org", "acme")
-	e.eventually(func() bool {
-		r := e.connectionState().LastRejected
-		return r != nil && strings.Contains(r.Reason, "rotate-token")
-	}, "sync-now is rejected while the token is rejected")
+	_, errOut, code := e.starter("", "sync-now", "--org", "acme")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "rotate-token")
+	_, errOut, code = e.starter("", "sync", "--org", "acme")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "needs a new token")
 
 	const fresh = "freshToken0123456789abcdefghijklmnopqrst"
 	require.NoError(t, e.sim.AddToken(quaysim.Token{Token: fresh,
 		Scopes: []string{"repo:read", "user:read"}, User: "alice",
 		Organizations: []string{"acme"}}))
-	_, errOut, code := e.starter("", "rotate-token", "--host", e.simURL)
+	_, errOut, code = e.starter("", "rotate-token", "--host", e.simURL)
 	require.NotEqual(t, 0, code, "the old token is refused by Quay")
 	require.Contains(t, errOut, "401")
 	e.token = fresh

@@ -122,10 +122,13 @@ func (s *Store) SetNeedsToken(ctx context.Context, connID int64, reason string) 
 	return nil
 }
 
+// Disconnected is the NeedsTokenReason of a connection whose token was forgotten.
+const Disconnected = "disconnected"
+
 // ForgetToken wipes a disconnected connection's token; its inventory stays for reports.
 func (s *Store) ForgetToken(ctx context.Context, connID int64) error {
 	_, err := s.pool.Exec(ctx, `UPDATE connections SET token_sealed = '', needs_token = true,
-		needs_token_reason = 'disconnected', updated_at = now() WHERE id = $1`, connID)
+		needs_token_reason = $2, updated_at = now() WHERE id = $1`, connID, Disconnected)
 	if err != nil {
 		return fmt.Errorf("forget token of connection %d: %w", connID, err)
 	}
@@ -187,6 +190,8 @@ type Organization struct {
 	Schedule     schedule.Spec
 	Compliance   vuln.ComplianceSettings
 	Paused       bool
+	// Dropped organizations keep their inventory and runs for reports but are not synced.
+	Dropped bool
 }
 
 // OrgSettings returns what an operator can change about the organization.
@@ -197,7 +202,8 @@ func (o Organization) OrgSettings() OrgSettings {
 const organizationQuery = `
 	SELECT o.id, o.connection_id, c.host, o.name, o.tag_regex, o.age_threshold_months,
 		o.keep_latest, o.schedule_every_seconds, o.schedule_cron, o.paused,
-		o.fixable_severity_threshold, o.max_image_age_days, o.require_latest_scanned
+		o.fixable_severity_threshold, o.max_image_age_days, o.require_latest_scanned,
+		o.dropped_at IS NOT NULL
 	FROM organizations o JOIN connections c ON c.id = o.connection_id`
 
 func scanOrganizations(rows pgx.Rows) ([]Organization, error) {
@@ -207,7 +213,7 @@ func scanOrganizations(rows pgx.Rows) ([]Organization, error) {
 		err := row.Scan(&o.ID, &o.ConnectionID, &o.Host, &o.Name, &o.Settings.TagRegex,
 			&o.Settings.AgeThresholdMonths, &o.Settings.KeepLatest, &everySeconds,
 			&o.Schedule.Cron, &o.Paused, &o.Compliance.FixableSeverityThreshold,
-			&o.Compliance.MaxImageAgeDays, &o.Compliance.RequireLatestScanned)
+			&o.Compliance.MaxImageAgeDays, &o.Compliance.RequireLatestScanned, &o.Dropped)
 		if o.Schedule.Cron == "" {
 			o.Schedule.Every = time.Duration(everySeconds) * time.Second
 		}
@@ -240,12 +246,14 @@ func (s *Store) Organizations(ctx context.Context) ([]Organization, error) {
 	return orgs, nil
 }
 
-// FindOrganization finds an organization by name, on the given host when host is not empty.
-// The error says what is known when the name is unknown or matches on several hosts.
+// FindOrganization finds an organization by name, on the given host when host is not empty;
+// a dropped one is found too (its Dropped is set), for reports. The error says what is known
+// when the name is unknown or matches on several hosts.
 func (s *Store) FindOrganization(ctx context.Context, name, host string) (Organization, error) {
-	all, err := s.Organizations(ctx)
+	rows, _ := s.pool.Query(ctx, organizationQuery+` ORDER BY c.host, o.name`)
+	all, err := scanOrganizations(rows)
 	if err != nil {
-		return Organization{}, err
+		return Organization{}, fmt.Errorf("list organizations: %w", err)
 	}
 	var found []Organization
 	var known, hosts []string
