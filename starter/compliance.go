@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -79,22 +78,21 @@ func (a *app) compliance(ctx context.Context, args []string) error {
 // writeComplianceCSV writes one row per failure, and one with an empty rule per image that
 // passes.
 func writeComplianceCSV(w io.Writer, r vuln.ComplianceReport) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"repository", "manifest_digest", "tags", "latest", "pushed",
+	cw := report.NewCSVWriter(w)
+	cw.Write([]string{"repository", "manifest_digest", "tags", "latest", "pushed",
 		"scan_status", "passed", "rule", "message"})
 	for _, v := range r.Images {
 		row := []string{v.Repository, v.Digest, strings.Join(v.Tags, ";"),
 			strconv.FormatBool(v.Latest), v.Pushed.Format(time.RFC3339), v.ScanStatus,
 			strconv.FormatBool(v.Passed)}
 		if v.Passed {
-			_ = cw.Write(append(row, "", ""))
+			cw.Write(append(row, "", ""))
 		}
 		for _, f := range v.Failures {
-			_ = cw.Write(append(row, string(f.Rule), f.Message))
+			cw.Write(append(row, string(f.Rule), f.Message))
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 func writeComplianceTable(w io.Writer, r vuln.ComplianceReport) error {

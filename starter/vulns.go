@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -79,20 +78,19 @@ func writeJSON(w io.Writer, v any) error {
 
 // writeFindingsCSV writes one row per finding and image.
 func writeFindingsCSV(w io.Writer, l vuln.Listing) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"rank", "score", "vulnerability", "severity", "raw_severity", "cvss",
+	cw := report.NewCSVWriter(w)
+	cw.Write([]string{"rank", "score", "vulnerability", "severity", "raw_severity", "cvss",
 		"package", "version", "fixed_by", "exposure_days", "repository", "tags", "digest",
 		"manifest", "platform", "link"})
 	for _, r := range l.Findings {
 		for _, img := range r.Images {
-			_ = cw.Write([]string{strconv.Itoa(r.Rank), formatScore(r.Score), r.Vulnerability,
+			cw.Write([]string{strconv.Itoa(r.Rank), formatScore(r.Score), r.Vulnerability,
 				r.Severity.String(), r.RawSeverity, formatCVSS(r.CVSS), r.Package, r.Version,
 				r.FixedBy, strconv.Itoa(r.ExposureDays), img.Repository,
 				strings.Join(img.Tags, ";"), img.Digest, img.Manifest, img.Platform, r.Link})
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 func writeFindingsTable(w io.Writer, l vuln.Listing) error {

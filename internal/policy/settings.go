@@ -53,6 +53,10 @@ func (s Settings) Validate() error {
 	return err
 }
 
+// MaxTagRegexLength bounds a tag regex: one that long is a mistake, and it travels in
+// signals, workflow history and every run's settings snapshot.
+const MaxTagRegexLength = 1024
+
 // compile validates the settings and returns the anchored tag regex, nil if none is set.
 func (s Settings) compile() (*regexp.Regexp, error) {
 	re, err := compileTagRegex(s.TagRegex)
@@ -84,6 +88,11 @@ const regexHint = "fix the pattern; it is matched against the whole tag name, an
 func compileTagRegex(pattern string) (*regexp.Regexp, error) {
 	if pattern == "" {
 		return nil, nil
+	}
+	if len(pattern) > MaxTagRegexLength {
+		return nil, &ValidationError{Field: "tag_regex", Message: fmt.Sprintf(
+			"tag regex is %d bytes long; keep it to %d (%s)", len(pattern), MaxTagRegexLength,
+			regexHint)}
 	}
 	if _, err := syntax.Parse(pattern, syntax.Perl); err != nil {
 		return nil, &ValidationError{Field: "tag_regex", Message: fmt.Sprintf(

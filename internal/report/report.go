@@ -3,7 +3,6 @@
 package report
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -98,15 +97,13 @@ func (r Report) Write(w io.Writer, format string) error {
 }
 
 func (r Report) writeCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"repository", "tag", "manifest_digest", "created", "decision",
-		"reasons"})
+	cw := NewCSVWriter(w)
+	cw.Write([]string{"repository", "tag", "manifest_digest", "created", "decision", "reasons"})
 	for _, row := range r.Decisions {
-		_ = cw.Write([]string{row.Repository, row.Tag, row.ManifestDigest, row.Created,
+		cw.Write([]string{row.Repository, row.Tag, row.ManifestDigest, row.Created,
 			row.Decision, strings.Join(row.Reasons, ";")})
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 func (r Report) writeTable(w io.Writer) error {

@@ -174,10 +174,13 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, sum Summary) error {
 	return nil
 }
 
-// FailRun marks a run failed with the error a person reads. A completed run stays completed.
+// FailRun marks a run failed with the error a person reads. A completed run (its decisions
+// are applied) stays completed, but keeps the error of the step after it that failed, such as
+// vulnerability ingestion.
 func (s *Store) FailRun(ctx context.Context, runID int64, message string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE runs SET status = 'failed', finished_at = now(),
-		error = $2 WHERE id = $1 AND status = 'running'`, runID, message)
+	_, err := s.pool.Exec(ctx, `UPDATE runs SET error = $2,
+		status = CASE WHEN status = 'running' THEN 'failed' ELSE status END,
+		finished_at = coalesce(finished_at, now()) WHERE id = $1`, runID, message)
 	if err != nil {
 		return fmt.Errorf("fail run %d: %w", runID, err)
 	}

@@ -236,6 +236,7 @@ func TestDecisionsPruneAndRemoval(t *testing.T) {
 	require.NoError(t, f.store.FailRun(f.ctx, run.ID, "late failure"))
 	again, _ := f.store.Run(f.ctx, run.ID)
 	require.Equal(t, store.RunCompleted, again.Status, "a completed run stays completed")
+	require.Equal(t, "late failure", again.Error, "but keeps the error of the later step")
 	_, err = f.store.Run(f.ctx, 9999)
 	require.True(t, errors.Is(err, store.ErrNotFound))
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"quaykeeper/internal/policy"
+	"quaykeeper/internal/report"
 	"quaykeeper/internal/store"
 )
 
@@ -60,6 +61,12 @@ func parseRetention(q url.Values) (retentionParams, error) {
 	p.query.Reason = policy.Reason(q.Get("reason"))
 	p.query.Repository = q.Get("repo")
 	p.query.TagText = q.Get("tag")
+	for name, v := range map[string]string{"repo": p.query.Repository, "tag": p.query.TagText} {
+		// PostgreSQL refuses NUL and invalid UTF-8 in text, so they are the caller's error.
+		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return p, fmt.Errorf("%s holds a NUL byte or invalid UTF-8", name)
+		}
+	}
 	p.query.Sort = store.RetentionSort(q.Get("sort"))
 	known := p.query.Sort == ""
 	for _, c := range sortColumns {
@@ -187,8 +194,8 @@ func (s *server) writeCSV(w http.ResponseWriter, r *http.Request, org store.Orga
 		return
 	}
 	p.query.RunID = run.ID
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"repository", "tag", "manifest_digest", "created", "decision",
+	cw := report.NewCSVWriter(w)
+	cw.Write([]string{"repository", "tag", "manifest_digest", "created", "decision",
 		"reasons", "explanation"})
 	for d, err := range s.store.RetentionRows(r.Context(), p.query) {
 		if err != nil {
@@ -201,22 +208,13 @@ func (s *server) writeCSV(w http.ResponseWriter, r *http.Request, org store.Orga
 		for i, reason := range d.Reasons {
 			reasons[i] = string(reason)
 		}
-		_ = cw.Write([]string{csvCell(d.Repository), csvCell(d.Tag), d.Digest,
+		cw.Write([]string{d.Repository, d.Tag, d.Digest,
 			d.Created.Format(time.RFC3339), string(d.Kind), strings.Join(reasons, ";"),
 			explain(d.Kind, d.Reasons, run.Settings)})
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := cw.Flush(); err != nil {
 		s.log.Warn("write retention CSV", "runId", run.ID, "error", err)
 	}
-}
-
-// csvCell keeps a registry-supplied name from being read as a formula by a spreadsheet.
-func csvCell(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
 }
 
 // fileSafe keeps the letters, digits, dots, dashes and underscores of a name for a download's
