@@ -33,8 +33,8 @@ func BenchmarkFullSync(b *testing.B) {
 func benchOnce(b *testing.B, ds *quaysim.Dataset) {
 	b.StopTimer()
 	e := newBareEnv(b, ds)
-	e.mustStarter("connect", "--host", e.simURL, "--allow-http")
 	worker := e.startWorkerProcess()
+	e.mustStarter("connect", "--host", e.simURL, "--allow-http")
 	e.sim.ResetStats()
 	b.StartTimer()
 	start := time.Now()

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"quaykeeper/internal/vuln"
 	"quaykeeper/internal/web"
 	"quaykeeper/workflows"
 )
@@ -110,7 +113,7 @@ func TestWebScreenInABrowser(t *testing.T) {
 	require.NoError(t, err)
 	vulns, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("vulnerabilities")))
 	require.NoError(t, err)
-	require.Contains(t, vulns, "no vulnerability data yet")
+	require.Contains(t, vulns, "not scanned by quaykeeper", "a pruned image has no scan")
 	history := tableRows(t, ctx, "table.history")
 	require.NotEmpty(t, history)
 	require.Equal(t, prunes[0][1], history[0][2], "the image's history names its tag")
@@ -123,6 +126,32 @@ func TestWebScreenInABrowser(t *testing.T) {
 	require.True(t, strings.HasPrefix(temporal.Value,
 		"http://127.0.0.1:8233/namespaces/default/workflows/"+
 			url.PathEscape(workflows.WorkflowID(e.simURL, "acme"))+"/"), temporal.Value)
+
+	// api's latest image is scanned: the sync ingested its report from the simulator, and
+	// its page counts the findings `starter vulns` lists for it.
+	org, err := e.store.FindOrganization(e.ctx, "acme", "")
+	require.NoError(t, err)
+	_, err = chromedp.RunResponse(ctx, chromedp.Navigate(fmt.Sprintf(
+		"%s/orgs/%d/images/%s?repo=api", srv.URL, org.ID, url.PathEscape(digest("api-2")))))
+	require.NoError(t, err)
+	scans := tableRows(t, ctx, "#vulnerabilities table.scans")
+	require.Len(t, scans, 1, "a single image has one scan")
+	require.Equal(t, "scanned", scans[0][2], "its status: %v", scans[0])
+	require.Len(t, tableRows(t, ctx, "#vulnerabilities table.severity-counts"),
+		len(vuln.Severities), "a count for every severity")
+	carried := 0
+	for _, r := range e.vulns("--repo", "api").Findings {
+		for _, img := range r.Images {
+			if img.Digest == digest("api-2") {
+				carried++
+			}
+		}
+	}
+	require.Positive(t, carried, "the simulator's report of the image has findings")
+	total, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("vuln-total")))
+	require.NoError(t, err)
+	require.Equal(t, strconv.Itoa(carried), total, "the page counts the image's findings")
+	require.Len(t, tableRows(t, ctx, "#vulnerabilities table.findings"), min(carried, 20))
 }
 
 // ensureChromium returns the browser's path, installing Debian's chromium package when it is

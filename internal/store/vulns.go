@@ -216,6 +216,42 @@ func (s *Store) ScanCounts(ctx context.Context, orgID int64) (vuln.StatusCounts,
 	return c, nil
 }
 
+// StoredScan is the stored scan of one manifest of an image.
+type StoredScan struct {
+	Manifest string
+	// Platform is "" unless the image is a manifest list.
+	Platform string
+	Status   string
+	Reason   string
+	// CheckError is why the latest check failed transiently while an earlier report stays.
+	CheckError string
+	CheckedAt  time.Time
+	Packages   int
+	Findings   int
+}
+
+// ManifestScans returns the stored scans of a repository's image, one per manifest, by
+// platform then manifest; none when the image was never scanned.
+func (s *Store) ManifestScans(ctx context.Context, orgID int64, repository, digest string) (
+	[]StoredScan, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT s.manifest_digest, s.platform, s.status, s.reason,
+			s.check_error, s.checked_at, s.packages, s.findings
+		FROM vuln_scans s JOIN repositories r ON r.id = s.repository_id
+		WHERE r.organization_id = $1 AND r.name = $2 AND s.tag_digest = $3
+		ORDER BY s.platform, s.manifest_digest`, orgID, repository, digest)
+	scans, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (StoredScan, error) {
+		var sc StoredScan
+		err := row.Scan(&sc.Manifest, &sc.Platform, &sc.Status, &sc.Reason, &sc.CheckError,
+			&sc.CheckedAt, &sc.Packages, &sc.Findings)
+		sc.CheckedAt = sc.CheckedAt.UTC()
+		return sc, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scans of %s@%s: %w", repository, digest, err)
+	}
+	return scans, nil
+}
+
 // Occurrences returns the findings the filter selects in the organization's inventory
 // images, each with the image that carries it.
 func (s *Store) Occurrences(ctx context.Context, orgID int64, f vuln.Filter) (
@@ -226,7 +262,7 @@ func (s *Store) Occurrences(ctx context.Context, orgID int64, f vuln.Filter) (
 				array_agg(t.name ORDER BY t.name) AS tags, min(t.start_ts) AS pushed
 			FROM tags t JOIN repositories r ON r.id = t.repository_id
 			WHERE r.organization_id = $1 AND t.decision IN ('scan', 'retain')
-				AND ($2 = '' OR r.name = $2)
+				AND ($2 = '' OR r.name = $2) AND ($5 = '' OR t.manifest_digest = $5)
 			GROUP BY t.repository_id, r.name, t.manifest_digest)
 		SELECT i.name, i.tags, i.pushed, s.tag_digest, s.manifest_digest, s.platform,
 			f.vulnerability, f.severity, f.raw_severity, f.package, f.version, f.added_by,
@@ -236,7 +272,7 @@ func (s *Store) Occurrences(ctx context.Context, orgID int64, f vuln.Filter) (
 			AND s.tag_digest = i.manifest_digest
 		JOIN vuln_findings f ON f.scan_id = s.id
 		WHERE f.severity = ANY($3) AND (NOT $4 OR f.fixed_by <> '')`,
-		orgID, f.Repository, vuln.AtLeast(f.MinSeverity), f.Fixable)
+		orgID, f.Repository, vuln.AtLeast(f.MinSeverity), f.Fixable, f.Digest)
 	occ, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (vuln.Occurrence, error) {
 		var o vuln.Occurrence
 		var sev string

@@ -34,6 +34,9 @@ type Filter struct {
 	MinSeverity Severity `json:"min_severity"`
 	// Fixable keeps only findings with a fixed-in version.
 	Fixable bool `json:"fixable"`
+	// Digest is "" for every image, else the digest the image's tags point at (for a
+	// manifest list, the list's digest).
+	Digest string `json:"digest,omitempty"`
 }
 
 // Ranked is one finding, a vulnerability of a package version, across every image that

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"time"
 
+	"quaykeeper/internal/policy"
 	"quaykeeper/internal/store"
 )
 
@@ -27,6 +28,7 @@ type imagePage struct {
 	// HistoryCut is set when the image has more decisions than the page lists.
 	HistoryCut   bool
 	HistoryLimit int
+	Vulns        vulnSection
 }
 
 type imageTagRow struct {
@@ -80,13 +82,19 @@ func (s *server) image(w http.ResponseWriter, r *http.Request) {
 		s.failStore(w, r, err)
 		return
 	}
+	vulns, err := s.imageVulns(ctx, org, repo, digest)
+	if err != nil {
+		s.failStore(w, r, err)
+		return
+	}
 	page := imagePage{Title: repo + " @ " + shortDigest(digest), OrgName: org.Name,
 		OrgURL: orgURL(org.ID, nil), RepoURL: orgURL(org.ID, url.Values{"repo": {repo}}),
-		Repository: repo, Digest: digest, HistoryLimit: historyLimit}
+		Repository: repo, Digest: digest, HistoryLimit: historyLimit, Vulns: vulns}
 	rules := map[string]int{}
 	var created time.Time
 	for _, t := range tags {
 		row := newImageTagRow(t)
+		page.Vulns.Pending = page.Vulns.Pending || t.Kind == policy.KindScan
 		if t.Accessory {
 			page.Accessories = append(page.Accessories, row)
 		} else {

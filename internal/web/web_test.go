@@ -260,7 +260,7 @@ func TestRunPageShowsWhatChanged(t *testing.T) {
 	require.NotContains(t, body, ">v1.9.0</td>")
 }
 
-func TestImagePageShowsTagsRulesHistoryAndNoVulnerabilities(t *testing.T) {
+func TestImagePageShowsTagsRulesAndHistory(t *testing.T) {
 	f := newFixture(t)
 	f.sync(sample())
 	f.sync(sample())
@@ -272,7 +272,8 @@ func TestImagePageShowsTagsRulesHistoryAndNoVulnerabilities(t *testing.T) {
 		"scanned: the newest image of the repository, pushed within 6 months",
 		"kept: signature/attestation of a kept image",
 		`<a href="/runs/1">run 1</a>`, `<a href="/runs/2">run 2</a>`,
-		`<section class="vulnerabilities" id="vulnerabilities">`, "no vulnerability data yet",
+		`<section class="vulnerabilities" id="vulnerabilities">`, notScanned,
+		"The policy scans this image: the next sync reads its",
 	} {
 		require.Contains(t, body, want)
 	}
