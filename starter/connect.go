@@ -60,7 +60,7 @@ func (a *app) connect(ctx context.Context, args []string) error {
 	if err := a.signalConnection(ctx, conn, workflows.SignalConnect, sig); err != nil {
 		return err
 	}
-	state, err := a.awaitState(ctx, conn.Host, workflows.SignalConnect,
+	state, err := a.awaitState(ctx, conn.Host, workflows.SignalConnect, "",
 		func(s workflows.ConnectionState) bool {
 			for _, org := range user.Organizations {
 				if !slices.Contains(s.OrgNames(), org) {

@@ -56,14 +56,16 @@ const stateWait = 30 * time.Second
 
 // awaitState polls the connection's state until done accepts it, or until the workflow
 // rejects the signal just sent, which becomes the error.
-func (a *app) awaitState(ctx context.Context, host, signal string,
+// id, when not empty, is the settings signal's ID, which pins the rejection to this call.
+func (a *app) awaitState(ctx context.Context, host, signal, id string,
 	done func(workflows.ConnectionState) bool) (workflows.ConnectionState, error) {
 	since := time.Now().Add(-100 * time.Millisecond)
 	deadline := time.Now().Add(stateWait)
 	for {
 		st, err := a.connectionState(ctx, host)
 		if err == nil {
-			if r := st.LastRejected; r != nil && r.Signal == signal && r.At.After(since) {
+			if r := st.LastRejected; r != nil && r.Signal == signal && r.At.After(since) &&
+				(id == "" || r.ID == id) {
 				return st, fmt.Errorf("the workflow rejected the %s signal: %s", r.Signal,
 					r.Reason)
 			}
@@ -152,7 +154,7 @@ func (a *app) pause(ctx context.Context, args []string, paused bool) error {
 	if err := a.signalConnection(ctx, conn, signal, sig); err != nil {
 		return err
 	}
-	if _, err := a.awaitState(ctx, conn.Host, signal, func(s workflows.ConnectionState) bool {
+	if _, err := a.awaitState(ctx, conn.Host, signal, "", func(s workflows.ConnectionState) bool {
 		for _, o := range s.Organizations {
 			if o.Name == org.Name {
 				return o.Paused == paused

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 	"time"
 
 	"quaykeeper/internal/store"
@@ -68,14 +69,9 @@ func (a *app) settings(ctx context.Context, args []string) error {
 	if err := a.signalConnection(ctx, conn, workflows.SignalSettings, sig); err != nil {
 		return err
 	}
-	if _, err := a.awaitState(ctx, conn.Host, workflows.SignalSettings,
+	if _, err := a.awaitState(ctx, conn.Host, workflows.SignalSettings, sig.ID,
 		func(s workflows.ConnectionState) bool {
-			for _, o := range s.Organizations {
-				if o.Name == org.Name {
-					return o.Settings == next
-				}
-			}
-			return false
+			return slices.Contains(s.AppliedSettings, sig.ID)
 		}); err != nil {
 		return err
 	}
@@ -126,7 +122,7 @@ func (a *app) rotateToken(ctx context.Context, args []string) error {
 	if err := a.signalConnection(ctx, conn, workflows.SignalRotateToken, sig); err != nil {
 		return err
 	}
-	if _, err := a.awaitState(ctx, conn.Host, workflows.SignalRotateToken,
+	if _, err := a.awaitState(ctx, conn.Host, workflows.SignalRotateToken, "",
 		func(s workflows.ConnectionState) bool {
 			return !s.NeedsToken && s.TokenName == conn.TokenName
 		}); err != nil {
@@ -158,7 +154,7 @@ func (a *app) disconnect(ctx context.Context, args []string) error {
 		if err := a.signalConnection(ctx, conn, workflows.SignalConnect, sig); err != nil {
 			return err
 		}
-		if _, err := a.awaitState(ctx, conn.Host, workflows.SignalConnect,
+		if _, err := a.awaitState(ctx, conn.Host, workflows.SignalConnect, "",
 			func(s workflows.ConnectionState) bool {
 				for _, o := range s.Organizations {
 					if o.Name == *orgName {

@@ -11,6 +11,7 @@ import (
 
 	"quaykeeper/internal/quay"
 	"quaykeeper/internal/store"
+	"quaykeeper/internal/vuln"
 	"quaykeeper/workflows"
 )
 
@@ -60,14 +61,16 @@ type Rejected struct {
 
 // OrgStatus is one organization's settings, schedule and last run.
 type OrgStatus struct {
-	Name               string     `json:"name"`
-	TagRegex           string     `json:"tag_regex"`
-	AgeThresholdMonths int        `json:"age_threshold_months"`
-	KeepLatest         int        `json:"keep_latest"`
-	Schedule           string     `json:"schedule"`
-	Paused             bool       `json:"paused"`
-	NextSync           *time.Time `json:"next_sync,omitempty"`
-	LastRun            *RunStatus `json:"last_run,omitempty"`
+	Name               string `json:"name"`
+	TagRegex           string `json:"tag_regex"`
+	AgeThresholdMonths int    `json:"age_threshold_months"`
+	KeepLatest         int    `json:"keep_latest"`
+	Schedule           string `json:"schedule"`
+	Paused             bool   `json:"paused"`
+	// Compliance are the organization's compliance policies.
+	Compliance vuln.ComplianceSettings `json:"compliance"`
+	NextSync   *time.Time              `json:"next_sync,omitempty"`
+	LastRun    *RunStatus              `json:"last_run,omitempty"`
 }
 
 // RunStatus is an organization's newest run.
@@ -140,7 +143,7 @@ func (a *app) status(ctx context.Context, args []string) error {
 func (a *app) orgStatus(ctx context.Context, o store.Organization) OrgStatus {
 	status := OrgStatus{Name: o.Name, TagRegex: o.Settings.TagRegex,
 		AgeThresholdMonths: o.Settings.AgeThresholdMonths, KeepLatest: o.Settings.KeepLatest,
-		Schedule: o.Schedule.String(), Paused: o.Paused}
+		Schedule: o.Schedule.String(), Paused: o.Paused, Compliance: o.Compliance}
 	if a.tc != nil {
 		h := a.tc.ScheduleClient().GetHandle(ctx, workflows.ScheduleID(o.Host, o.Name))
 		if desc, err := h.Describe(ctx); err == nil && len(desc.Info.NextActionTimes) > 0 {

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,17 +86,27 @@ type signalChannel struct {
 }
 
 // receive adapts a typed handler to a signal channel: it takes one signal (waiting for it,
-// or only if one is buffered when async), runs the handler and records a rejection.
+// or only if one is buffered when async), decodes it, runs the handler and records a
+// rejection. The payload is decoded here, strictly, so that a payload of the wrong shape is
+// rejected with a reason instead of reaching the handler half-decoded.
 func receive[T any](c *connection, handler func(T) error) func(workflow.Context,
 	workflow.ReceiveChannel, bool) bool {
 	return func(ctx workflow.Context, rc workflow.ReceiveChannel, async bool) bool {
-		var sig T
+		var raw json.RawMessage
 		if async {
-			if !rc.ReceiveAsync(&sig) {
+			if !rc.ReceiveAsync(&raw) {
 				return false
 			}
 		} else {
-			rc.Receive(ctx, &sig)
+			rc.Receive(ctx, &raw)
+		}
+		var sig T
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&sig); err != nil {
+			c.reject(ctx, rc.Name(), sig, fmt.Errorf("the payload is not a %s signal: %v",
+				rc.Name(), err))
+			return true
 		}
 		if err := handler(sig); err != nil {
 			c.reject(ctx, rc.Name(), sig, err)
@@ -118,14 +129,14 @@ func (c *connection) drain(ctx workflow.Context) {
 
 // reject keeps the latest refused signal for the state query and logs it.
 func (c *connection) reject(ctx workflow.Context, name string, sig any, err error) {
-	org := ""
+	org, id := "", ""
 	if b, mErr := json.Marshal(sig); mErr == nil {
-		var named struct{ Organization string }
+		var named struct{ Organization, ID string }
 		_ = json.Unmarshal(b, &named)
-		org = named.Organization
+		org, id = named.Organization, named.ID
 	}
-	c.state.LastRejected = &Rejection{Signal: name, Organization: org, Reason: err.Error(),
-		At: workflow.Now(ctx).UTC()}
+	c.state.LastRejected = &Rejection{Signal: name, Organization: org, ID: id,
+		Reason: err.Error(), At: workflow.Now(ctx).UTC()}
 	workflow.GetLogger(ctx).Warn("signal rejected", "signal", name, "organization", org,
 		"reason", err.Error())
 }
@@ -199,6 +210,7 @@ func (c *connection) onSettings(s SettingsSignal) error {
 		return err
 	}
 	if next == o.Settings {
+		c.state.remember(s.ID)
 		return nil
 	}
 	scheduleFirst := c.scheduleFirst()
@@ -221,6 +233,7 @@ func (c *connection) onSettings(s SettingsSignal) error {
 	decisionsChange := next.Retention != o.Settings.Retention ||
 		next.Compliance != o.Settings.Compliance
 	o.Settings = next
+	c.state.remember(s.ID)
 	if decisionsChange {
 		return c.request(o, store.KindReevaluate)
 	}

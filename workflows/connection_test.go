@@ -138,7 +138,19 @@ func TestSettingsAreValidatedAppliedAndReevaluated(t *testing.T) {
 		Organization: "acme", KeepLatest: ptr(0)})
 	e.at(4*time.Second, workflows.SignalSettings, workflows.SettingsSignal{ID: "unknown",
 		Organization: "nope", KeepLatest: ptr(2)})
-	e.run(t, 5*time.Second, func() {
+	e.at(5*time.Second, workflows.SignalSettings, map[string]any{"Organization": "acme",
+		"KeepLatest": "two"})
+	e.RegisterDelayedCallback(func() {
+		require.Contains(t, e.state(t).LastRejected.Reason, "not a settings signal")
+	}, 5500*time.Millisecond)
+	e.at(6*time.Second, workflows.SignalSettings, map[string]any{"Organization": "acme",
+		"KeepLatests": 2})
+	e.RegisterDelayedCallback(func() {
+		require.Contains(t, e.state(t).LastRejected.Reason, `unknown field "KeepLatests"`)
+	}, 6500*time.Millisecond)
+	e.at(7*time.Second, workflows.SignalSettings, workflows.SettingsSignal{ID: "last",
+		Organization: "nope"})
+	e.run(t, 8*time.Second, func() {
 		st := e.state(t)
 		require.Equal(t, policy.DefaultSettings(), st.Organizations[0].Settings.Retention,
 			"rejected signals keep the old settings")

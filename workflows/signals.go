@@ -155,7 +155,9 @@ type ConnectionState struct {
 	TokenName        string
 	Organizations    []OrgState // sorted by name
 	LastRejected     *Rejection
-	Disconnected     bool
+	// AppliedSettings are the IDs of the latest settings signals applied.
+	AppliedSettings []string
+	Disconnected    bool
 }
 
 // OrgState is one organization of a connection.
@@ -174,8 +176,25 @@ type OrgState struct {
 type Rejection struct {
 	Signal       string
 	Organization string
-	Reason       string
-	At           time.Time
+	// ID is the settings signal's ID, so its sender knows the rejection is its own.
+	ID     string
+	Reason string
+	At     time.Time
+}
+
+// appliedKept bounds the IDs of applied settings signals the state remembers.
+const appliedKept = 32
+
+// remember notes an applied settings signal, so that its sender can tell it took effect
+// even when another change followed at once.
+func (s *ConnectionState) remember(id string) {
+	if id == "" {
+		return
+	}
+	s.AppliedSettings = append(s.AppliedSettings, id)
+	if n := len(s.AppliedSettings); n > appliedKept {
+		s.AppliedSettings = slices.Clone(s.AppliedSettings[n-appliedKept:])
+	}
 }
 
 // org returns the named organization's state, or nil.
