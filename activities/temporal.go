@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -36,11 +37,29 @@ type StartWorkflowInput struct {
 	Input        json.RawMessage
 	Host         string
 	Organization string
+	// AfterRunning says the running execution is finishing (it sent its last signal): wait
+	// for it to close, then start.
+	AfterRunning bool
 }
+
+// finishingWait bounds how long StartWorkflow waits for a finishing execution to close.
+const finishingWait = time.Minute
 
 // StartWorkflow starts a sync unless one with the same ID is running, and reports whether it
 // started one. The workflow ID is the lock that keeps two runs of an organization apart.
 func (a *Activities) StartWorkflow(ctx context.Context, in StartWorkflowInput) (bool, error) {
+	started, err := a.startWorkflow(ctx, in)
+	if started || err != nil || !in.AfterRunning {
+		return started, err
+	}
+	// A sync tells its connection workflow that it ended just before it closes.
+	waitCtx, cancel := context.WithTimeout(ctx, finishingWait)
+	defer cancel()
+	_ = a.Temporal.GetWorkflow(waitCtx, in.ID, "").Get(waitCtx, nil) // its outcome is not ours
+	return a.startWorkflow(ctx, in)
+}
+
+func (a *Activities) startWorkflow(ctx context.Context, in StartWorkflowInput) (bool, error) {
 	_, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       in.ID,
 		TaskQueue:                a.TaskQueue,

@@ -302,7 +302,7 @@ func (c *connection) onRunFinished(s RunFinishedSignal) error {
 	}
 	if pending := o.Pending; pending != "" {
 		o.Pending = ""
-		return c.request(o, pending)
+		return c.start(o, pending, true)
 	}
 	return nil
 }
@@ -325,6 +325,12 @@ func (c *connection) onDisconnect(OrgSignal) error {
 // request starts a run of the organization, or, when one is going on, remembers it to
 // start when that run finishes (a pending sync covers a pending re-evaluation).
 func (c *connection) request(o *OrgState, kind string) error {
+	return c.start(o, kind, false)
+}
+
+// start is request; afterRunning says the running sync has just reported its end, so the
+// start waits for it to close instead of leaving the run pending.
+func (c *connection) start(o *OrgState, kind string, afterRunning bool) error {
 	if kind == store.KindSync && c.state.NeedsToken {
 		return fmt.Errorf("the connection needs a new token (%s): run `starter rotate-token "+
 			"--host %s`", c.state.NeedsTokenReason, c.state.Host)
@@ -339,7 +345,8 @@ func (c *connection) request(o *OrgState, kind string) error {
 	var started bool
 	if err := workflow.ExecuteActivity(c.ctx, acts.StartWorkflow, activities.StartWorkflowInput{
 		ID: WorkflowID(c.state.Host, o.Name), Workflow: SyncWorkflowName, Input: payload,
-		Host: hostKey(c.state.Host), Organization: o.Name}).Get(c.ctx, &started); err != nil {
+		Host: hostKey(c.state.Host), Organization: o.Name, AfterRunning: afterRunning}).
+		Get(c.ctx, &started); err != nil {
 		return fmt.Errorf("start %s of %s: %w", kind, o.Name, err)
 	}
 	if !started && (o.Pending == "" || kind == store.KindSync) {

@@ -31,6 +31,7 @@ func TestHistoriesReplay(t *testing.T) {
 			AND status = 'completed'`) == 1
 	}, "the re-evaluation completes")
 	e.mustStarter("pause", "--org", "acme")
+	e.mustStarter("resume", "--org", "acme")
 	e.sim.RevokeToken(token)
 	_, _, code := e.starter("", "sync", "--org", "acme", "--wait")
 	require.Equal(t, 1, code)
