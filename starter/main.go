@@ -34,8 +34,10 @@ Commands:
   status [--format table|json]
         connections, organizations, schedules, last runs and health
   settings --org ORG [--tag-regex RE] [--age-months N] [--keep-latest K]
-           [--every DURATION | --cron EXPR]
-        change retention settings or the schedule; the stored inventory is re-evaluated
+           [--every DURATION | --cron EXPR] [--fixable-severity S]
+           [--max-image-age-days N] [--require-latest-scanned=BOOL]
+        change retention settings, the schedule or compliance policies; a retention or
+        compliance change re-evaluates the stored inventory as a new run
   pause --org ORG, resume --org ORG
         pause or resume an organization's scheduled syncs
   sync-now --org ORG
