@@ -11,6 +11,8 @@ bin=bin
 sim_addr=${QUAYSIM_LISTEN:-127.0.0.1:8480}
 org=${QUAYKEEPER_SAMPLE_ORG:-acme}
 temporal_addr=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
+db=${QUAYKEEPER_DATABASE:-quaykeeper}
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$db}
 mkdir -p "$state"
 chmod 700 "$state"
 
@@ -109,7 +111,7 @@ cat <<MSG
 quaykeeper is running:
   Screen        http://${QUAYKEEPER_WEB_ADDR:-127.0.0.1:8090}/ (retained and pruned images, why)
   Temporal UI   http://127.0.0.1:8233 (workflow quay-sync/$sim_addr/$org)
-  PostgreSQL    psql -h 127.0.0.1 -U postgres quaykeeper   (tables runs, tags, decisions)
+  PostgreSQL    psql "$DATABASE_URL"   (tables runs, tags, decisions, vuln_findings)
   Quay sim      http://$sim_addr (data $state/sample.json), logs in $state/
   Again         bin/starter sync --org $org --wait; bin/starter report --org $org --format json
   Stop          make stop
