@@ -41,7 +41,7 @@ Commands:
   pause --org ORG, resume --org ORG
         pause or resume an organization's scheduled syncs
   sync-now --org ORG
-        ask for a sync now (skipped if one is running)
+        ask for a sync now (it starts when a run going on ends)
   rotate-token --host URL [--token-stdin]
         replace a connection's token after Quay accepted the new one
   disconnect --host URL [--org ORG]

@@ -119,6 +119,8 @@ func (a *app) status(ctx context.Context, args []string) error {
 			cs.Workflow = "running"
 			if state, err := a.connectionState(ctx, c.Host); err != nil {
 				cs.Workflow = "not running: " + err.Error()
+			} else if state.Disconnected {
+				cs.Workflow = "ended (disconnected)"
 			} else if r := state.LastRejected; r != nil {
 				cs.LastRejected = &Rejected{Signal: r.Signal, Organization: r.Organization,
 					Reason: r.Reason, At: r.At}
@@ -165,7 +167,10 @@ func writeStatus(a *app, s Status) error {
 	}
 	for _, c := range s.Connections {
 		health := "token ok"
-		if c.NeedsToken {
+		switch {
+		case c.NeedsTokenReason == store.Disconnected:
+			health = "disconnected (starter connect --host " + c.Host + " to connect again)"
+		case c.NeedsToken:
 			health = "NEEDS A NEW TOKEN: " + c.NeedsTokenReason + " (starter rotate-token --host " +
 				c.Host + ")"
 		}

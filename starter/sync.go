@@ -9,10 +9,12 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"quaykeeper/activities"
+	"quaykeeper/internal/store"
 	"quaykeeper/workflows"
 )
 
@@ -45,13 +47,19 @@ func (a *app) sync(ctx context.Context, args []string) error {
 	wr, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       id,
 		TaskQueue:                a.cfg.Temporal.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes:    activities.SearchAttributes(hostKey(org.Host), org.Name),
+
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflows.SyncWorkflowName, workflows.SyncInput{
 		OrganizationID: org.ID, Host: org.Host, Organization: org.Name,
 		ConnectionWorkflowID: workflows.ConnectionWorkflowID(org.Host),
 	})
+	var running *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &running) {
+		return a.syncAfterRunning(ctx, tc, org, conn, *wait)
+	}
 	if err != nil {
 		return fmt.Errorf("start sync of %s: %w", org.Name, err)
 	}
@@ -61,6 +69,44 @@ func (a *app) sync(ctx context.Context, args []string) error {
 		return nil
 	}
 	return a.follow(ctx, tc, wr)
+}
+
+// syncAfterRunning asks the connection workflow for a sync that starts when the run going on
+// (a sync or a re-evaluation) ends, and with wait follows both.
+func (a *app) syncAfterRunning(ctx context.Context, tc client.Client, org store.Organization,
+	conn store.Connection, wait bool) error {
+	id := workflows.WorkflowID(org.Host, org.Name)
+	desc, err := tc.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return fmt.Errorf("describe the run going on for %s: %w", org.Name, err)
+	}
+	current := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	sig := workflows.OrgSignal{Organization: org.Name, Actor: actor()}
+	if err := a.signalConnection(ctx, conn, workflows.SignalSyncNow, sig); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "A run of %s is going on (workflow %s); a sync starts when it ends.\n",
+		org.Name, id)
+	if !wait {
+		return nil
+	}
+	_ = tc.GetWorkflow(ctx, id, current).Get(ctx, nil) // its outcome is not this sync's
+	deadline := time.Now().Add(stateWait)
+	for time.Now().Before(deadline) {
+		d, err := tc.DescribeWorkflowExecution(ctx, id, "")
+		if next := d.GetWorkflowExecutionInfo().GetExecution().GetRunId(); err == nil &&
+			next != current {
+			fmt.Fprintf(a.out, "Sync of %s started\n  %s\n", org.Name, a.workflowURL(id))
+			return a.follow(ctx, tc, tc.GetWorkflow(ctx, id, next))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the sync of %s did not start within %s of the run before it (is the "+
+		"worker running?)", org.Name, stateWait)
 }
 
 // follow prints the sync's progress until it ends.

@@ -209,6 +209,12 @@ func (c *connection) onSettings(s SettingsSignal) error {
 	if err != nil {
 		return err
 	}
+	if s.ID == "" {
+		// A signal sent by hand carries no ID; the record of the change still needs one.
+		c.state.SignalSeq++
+		s.ID = fmt.Sprintf("%s/%d", workflow.GetInfo(c.ctx).WorkflowExecution.RunID,
+			c.state.SignalSeq)
+	}
 	if next == o.Settings {
 		c.state.remember(s.ID)
 		return nil

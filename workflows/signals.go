@@ -157,7 +157,9 @@ type ConnectionState struct {
 	LastRejected     *Rejection
 	// AppliedSettings are the IDs of the latest settings signals applied.
 	AppliedSettings []string
-	Disconnected    bool
+	// SignalSeq numbers the settings signals that came without an ID.
+	SignalSeq    int
+	Disconnected bool
 }
 
 // OrgState is one organization of a connection.

@@ -254,3 +254,19 @@ func TestSettingsChangedDuringASyncApplyAfterIt(t *testing.T) {
 		ON a.organization_id = b.organization_id AND a.id < b.id
 		WHERE b.started_at < coalesce(a.finished_at, 'infinity')`), "no overlapping runs")
 }
+
+func TestSyncAskedDuringAReevaluationCrawlsAfterIt(t *testing.T) {
+	e := newEnv(t, sampleDataset(time.Now()))
+	e.connect()
+	e.mustStarter("sync", "--org", "acme", "--wait")
+	e.sim.SetFaults(quaysim.Faults{Latency: 100 * time.Millisecond})
+	e.mustStarter("settings", "--org", "acme", "--keep-latest", "2")
+	e.mustStarter("sync", "--org", "acme", "--wait")
+	org, err := e.store.FindOrganization(e.ctx, "acme", "")
+	require.NoError(t, err)
+	last, err := e.store.LatestRun(e.ctx, org.ID, store.RunCompleted)
+	require.NoError(t, err)
+	require.Equal(t, store.KindSync, last.Kind, "sync --wait ends with a crawl")
+	require.Equal(t, 2, last.Settings.KeepLatest)
+	require.Equal(t, 1, e.sqlCount(`SELECT count(*) FROM runs WHERE kind = 'reevaluate'`))
+}

@@ -30,7 +30,8 @@ func (s *Store) RunTags(ctx context.Context, crawlRunID int64) iter.Seq2[[]Store
 // listed by its latest complete crawl or since.
 func (s *Store) CrawledTags(ctx context.Context, orgID int64) iter.Seq2[[]StoredTag, error] {
 	return s.repositoryGroups(ctx, `r.organization_id = $1 AND t.last_seen_run_id >= (
-		SELECT max(id) FROM runs WHERE organization_id = $1 AND crawl_complete)`, orgID)
+		SELECT max(id) FROM runs WHERE organization_id = $1 AND crawl_complete
+			AND kind = 'sync')`, orgID)
 }
 
 func (s *Store) repositoryGroups(ctx context.Context, where string, arg int64) iter.Seq2[

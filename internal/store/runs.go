@@ -52,7 +52,8 @@ type Run struct {
 }
 
 const runColumns = `id, kind, coalesce(crawl_run_id, id), organization_id, workflow_id,
-	workflow_run_id, status, evaluated_at, started_at, finished_at, tag_regex, age_threshold_months, keep_latest, crawl_complete,
+	workflow_run_id, status, evaluated_at, started_at, finished_at, tag_regex,
+	age_threshold_months, keep_latest, crawl_complete,
 	repositories, tags, scan, retain, prune, coalesce(error, '')`
 
 func scanRun(row pgx.Row) (Run, error) {

@@ -279,6 +279,11 @@ func TestReevaluationUsesTheLatestCrawl(t *testing.T) {
 	_, err := f.store.StartReevaluation(f.ctx, f.org.ID, "wf", "r0", time.Now())
 	require.ErrorIs(t, err, store.ErrNotFound, "no crawl yet")
 	run := f.startRun(t, "r1")
+	require.NoError(t, f.store.SaveRepositories(f.ctx, f.org.ID, run.ID,
+		[]store.RepositoryRecord{{Name: "api"}}))
+	repos, _ := f.store.RunRepositories(f.ctx, run.ID, 0, 10)
+	require.NoError(t, f.store.SaveTags(f.ctx, repos[0].ID, run.ID,
+		[]store.TagRecord{tagAt("v1", "sha256:a", 100)}))
 	_, err = f.store.CompleteCrawl(f.ctx, run.ID)
 	require.NoError(t, err)
 	re, err := f.store.StartReevaluation(f.ctx, f.org.ID, "wf", "r2", time.Now())
@@ -292,4 +297,6 @@ func TestReevaluationUsesTheLatestCrawl(t *testing.T) {
 	crawl, err := f.store.LatestCrawl(f.ctx, f.org.ID)
 	require.NoError(t, err)
 	require.Equal(t, run.ID, crawl.ID, "a re-evaluation is not a crawl")
+	require.Len(t, collect(t, f.store.CrawledTags(f.ctx, f.org.ID)), 1,
+		"a preview after a re-evaluation still sees the crawl")
 }
