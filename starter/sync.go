@@ -76,11 +76,11 @@ func (a *app) sync(ctx context.Context, args []string) error {
 func (a *app) syncAfterRunning(ctx context.Context, tc client.Client, org store.Organization,
 	conn store.Connection, wait bool) error {
 	id := workflows.WorkflowID(org.Host, org.Name)
-	desc, err := tc.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := tc.DescribeWorkflow(ctx, id, "")
 	if err != nil {
 		return fmt.Errorf("describe the run going on for %s: %w", org.Name, err)
 	}
-	current := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	current := desc.WorkflowExecution.RunID
 	sig := workflows.OrgSignal{Organization: org.Name, Actor: actor()}
 	if err := a.signalConnection(ctx, conn, workflows.SignalSyncNow, sig); err != nil {
 		return err
@@ -93,9 +93,9 @@ func (a *app) syncAfterRunning(ctx context.Context, tc client.Client, org store.
 	_ = tc.GetWorkflow(ctx, id, current).Get(ctx, nil) // its outcome is not this sync's
 	deadline := time.Now().Add(stateWait)
 	for time.Now().Before(deadline) {
-		d, err := tc.DescribeWorkflowExecution(ctx, id, "")
-		if next := d.GetWorkflowExecutionInfo().GetExecution().GetRunId(); err == nil &&
-			next != current {
+		if d, err := tc.DescribeWorkflow(ctx, id, ""); err == nil &&
+			d.WorkflowExecution.RunID != current {
+			next := d.WorkflowExecution.RunID
 			fmt.Fprintf(a.out, "Sync of %s started\n  %s\n", org.Name, a.workflowURL(id))
 			return a.follow(ctx, tc, tc.GetWorkflow(ctx, id, next))
 		}
