@@ -34,13 +34,14 @@ const (
 	ErrTypeNamespaceEmptied = "NamespaceEmptied"
 	ErrTypeInvalidSettings  = "InvalidSettings"
 	ErrTypeIncompleteCrawl  = "IncompleteCrawl"
+	ErrTypeDisconnected     = "Disconnected"
 )
 
 // NonRetryableErrorTypes lists every permanent failure type, for retry policies.
 var NonRetryableErrorTypes = []string{
 	ErrTypeQuayUnauthorized, ErrTypeQuayForbidden, ErrTypeQuayMalformed, ErrTypeQuayBadRequest,
 	ErrTypeQuayNotFound, ErrTypeUnknownOrg, ErrTypeNamespaceEmptied, ErrTypeInvalidSettings,
-	ErrTypeIncompleteCrawl,
+	ErrTypeIncompleteCrawl, ErrTypeDisconnected,
 }
 
 // Activities holds what the sync's activities share: the store, the key that opens stored
@@ -96,6 +97,11 @@ func (a *Activities) quayClient(ctx context.Context, org store.Organization) (*q
 	conn, err := a.Store.Connection(ctx, org.ConnectionID)
 	if err != nil {
 		return nil, err
+	}
+	if conn.NeedsTokenReason == store.Disconnected {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s was "+
+			"disconnected: connect it again with `starter connect --host %s`", conn.Host,
+			conn.Host), ErrTypeDisconnected, nil)
 	}
 	token, err := conn.Token(a.Box)
 	if err != nil {

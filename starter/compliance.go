@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -15,6 +16,14 @@ import (
 	"quaykeeper/internal/store"
 	"quaykeeper/internal/vuln"
 )
+
+// orNone is an error message, or "no error recorded".
+func orNone(msg string) string {
+	if msg == "" {
+		return "no error recorded"
+	}
+	return msg
+}
 
 // compliance prints a run's stored compliance evaluation, the latest by default, and fails
 // when any image fails, so that a CI job can gate on it.
@@ -43,6 +52,12 @@ func (a *app) compliance(ctx context.Context, args []string) error {
 		}
 		if err != nil {
 			return err
+		}
+		if latest, err := a.store.LatestRun(ctx, org.ID, store.RunCompleted); err == nil &&
+			latest.ID != id {
+			fmt.Fprintf(os.Stderr, "starter: note: the latest completed run (%d) has no "+
+				"compliance evaluation (%s); showing run %d's\n", latest.ID,
+				orNone(latest.Error), id)
 		}
 	}
 	rep, err := a.store.Compliance(ctx, id)
