@@ -11,7 +11,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"quaykeeper/activities"
 	"quaykeeper/internal/store"
@@ -49,7 +48,7 @@ func (a *app) sync(ctx context.Context, args []string) error {
 		TaskQueue:                a.cfg.Temporal.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    activities.SearchAttributes(hostKey(org.Host), org.Name),
+		TypedSearchAttributes:    activities.SearchAttributes(workflows.HostKey(org.Host), org.Name),
 
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflows.SyncWorkflowName, workflows.SyncInput{
@@ -127,7 +126,7 @@ func (a *app) follow(ctx context.Context, tc client.Client, wr client.WorkflowRu
 				return nil
 			}
 			if err != nil {
-				return fmt.Errorf("sync failed: %s", failureMessage(err))
+				return fmt.Errorf("sync failed: %s", workflows.FailureMessage(err))
 			}
 			fmt.Fprintf(a.out, "Done: run %d, %d repositories, %d tags: %d scan, %d retain, "+
 				"%d prune\n", res.RunID, res.Repositories, res.Tags, res.Summary.Scan,
@@ -152,24 +151,6 @@ func (a *app) follow(ctx context.Context, tc client.Client, wr client.WorkflowRu
 			}
 		}
 	}
-}
-
-// failureMessage digs the application error's message out of a workflow failure, which is
-// what tells the user what to fix.
-func failureMessage(err error) string {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		return appErr.Message()
-	}
-	return err.Error()
-}
-
-// hostKey is a host URL's host[:port], as workflow IDs and search attributes show it.
-func hostKey(host string) string {
-	if u, err := url.Parse(host); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return host
 }
 
 func (a *app) workflowURL(id string) string {

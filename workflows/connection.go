@@ -351,7 +351,7 @@ func (c *connection) start(o *OrgState, kind string, afterRunning bool) error {
 	var started bool
 	if err := workflow.ExecuteActivity(c.ctx, acts.StartWorkflow, activities.StartWorkflowInput{
 		ID: WorkflowID(c.state.Host, o.Name), Workflow: SyncWorkflowName, Input: payload,
-		Host: hostKey(c.state.Host), Organization: o.Name, AfterRunning: afterRunning}).
+		Host: HostKey(c.state.Host), Organization: o.Name, AfterRunning: afterRunning}).
 		Get(c.ctx, &started); err != nil {
 		return fmt.Errorf("start %s of %s: %w", kind, o.Name, err)
 	}
@@ -370,7 +370,7 @@ func (c *connection) ensureSchedule(org string, spec schedule.Spec, paused bool)
 	}
 	err = workflow.ExecuteActivity(c.ctx, acts.EnsureSchedule, activities.ScheduleInput{
 		ID: ScheduleID(c.state.Host, org), Spec: spec, Paused: paused,
-		Workflow: ScheduledSyncName, WorkflowID: "quay-scheduled/" + hostKey(c.state.Host) +
+		Workflow: ScheduledSyncName, WorkflowID: "quay-scheduled/" + HostKey(c.state.Host) +
 			"/" + org, Input: tick,
 		Note: fmt.Sprintf("syncs of %s on %s", org, c.state.Host)}).Get(c.ctx, nil)
 	if err != nil {

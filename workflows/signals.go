@@ -31,8 +31,9 @@ const (
 	StateQuery = "state"
 )
 
-// hostKey is the host part of a connection's URL, as workflow IDs show it.
-func hostKey(host string) string {
+// HostKey is the host[:port] of a connection's URL, as workflow IDs and search attributes
+// show it.
+func HostKey(host string) string {
 	if u, err := url.Parse(host); err == nil && u.Host != "" {
 		return u.Host
 	}
@@ -41,11 +42,11 @@ func hostKey(host string) string {
 
 // ConnectionWorkflowID is the ID of a Quay connection's workflow, e.g.
 // "quay-connection/quay.example.com".
-func ConnectionWorkflowID(host string) string { return "quay-connection/" + hostKey(host) }
+func ConnectionWorkflowID(host string) string { return "quay-connection/" + HostKey(host) }
 
 // ScheduleID is the ID of an organization's Temporal Schedule, e.g.
 // "quay-schedule/quay.example.com/acme".
-func ScheduleID(host, org string) string { return "quay-schedule/" + hostKey(host) + "/" + org }
+func ScheduleID(host, org string) string { return "quay-schedule/" + HostKey(host) + "/" + org }
 
 // ConnectSignal adds and drops organizations of the connection.
 type ConnectSignal struct {

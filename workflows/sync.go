@@ -5,7 +5,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -34,12 +33,7 @@ const (
 
 // WorkflowID is the sync's workflow ID for an organization, one per organization so that two
 // syncs of it never run at once, e.g. "quay-sync/quay.example.com/acme".
-func WorkflowID(host, org string) string {
-	if u, err := url.Parse(host); err == nil && u.Host != "" {
-		host = u.Host
-	}
-	return "quay-sync/" + host + "/" + org
-}
+func WorkflowID(host, org string) string { return "quay-sync/" + HostKey(host) + "/" + org }
 
 // SyncInput starts a sync of one organization. The fields after BatchesPerRun carry the
 // state of a sync that continued as new; a new sync leaves them zero.
@@ -306,7 +300,7 @@ func (s *syncState) finish(ctx workflow.Context, res SyncResult, runErr error) {
 		done.Kind = store.KindSync
 	}
 	if runErr != nil {
-		done.Outcome, done.Error = store.RunFailed, failureMessage(runErr)
+		done.Outcome, done.Error = store.RunFailed, FailureMessage(runErr)
 		var appErr *temporal.ApplicationError
 		if errors.As(runErr, &appErr) {
 			done.ErrorType = appErr.Type()
@@ -330,9 +324,9 @@ func (s *syncState) finish(ctx workflow.Context, res SyncResult, runErr error) {
 	}
 }
 
-// failureMessage is the message a person reads: an application error's own message,
-// without the activity wrapping around it.
-func failureMessage(err error) string {
+// FailureMessage is the message a person reads: an application error's own message,
+// without the activity and workflow wrapping around it.
+func FailureMessage(err error) string {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		return appErr.Message()
@@ -345,7 +339,7 @@ func (s *syncState) fail(ctx workflow.Context, cause error) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	dctx = workflow.WithActivityOptions(dctx, activityOptions(time.Minute, 0))
 	err := workflow.ExecuteActivity(dctx, acts.FailRun, activities.FailRunInput{
-		RunID: s.in.RunID, Message: failureMessage(cause)}).Get(dctx, nil)
+		RunID: s.in.RunID, Message: FailureMessage(cause)}).Get(dctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Error("could not record the run's failure", "runId",
 			s.in.RunID, "error", err)
